@@ -79,6 +79,8 @@ struct fuse_operations;
  *         -ENOTSOCK / -EAFNOSUPPORT / -ESOCKTNOSUPPORT: fd 3 is not a
  *         connected AF_UNIX SOCK_SEQPACKET socket; -ENOBUFS: send buffer
  *         too small; -EBADMSG / -EOPNOTSUPP / -EINVAL: bad hello;
+ *         -EBADMSG: a malformed argv/fusedev reply; -EMSGSIZE: a packet
+ *         over 64 KiB; the helper's errno when it refused argv/fusedev;
  *         -ECONNRESET: the helper hung up)
  */
 int fuse_service_accept(struct fuse_service **sfp) FUSE_SERVICE_NOEXCEPT;
@@ -146,10 +148,12 @@ char *fuse_service_cmdline(int argc, const char *const *argv,
  * verbatim); without `-o subtype=` or `-o fsname=` the subtype defaults to
  * the basename of `args->argv[0]`, which after fuse_service_append_args() is
  * the subtype the user asked for. Options that only the helper or mtab use
- * (`x-*`, `symfollow`, `nosymfollow`) are recorded for the mount and removed
- * from @p args, since the system libfuse would reject them.
+ * (`x-*`, `symfollow`, `nosymfollow`, `nodiratime`, `nostrictatime`) are
+ * recorded for the mount and removed from @p args, since an older system
+ * libfuse would reject them.
  *
- * @return 0 on success, -1 on a parse error (as fuse_parse_cmdline())
+ * @return 0 on success, -1 on a parse error (as fuse_parse_cmdline(); then
+ *         `opts->mountpoint` is NULL)
  */
 int fuse_service_parse_cmdline_opts(struct fuse_args *args,
 				    struct fuse_cmdline_opts *opts) FUSE_SERVICE_NOEXCEPT;
@@ -192,7 +196,9 @@ int fuse_service_request_blockdev(const struct fuse_service *sf, const char *pat
  *            helper refused the open (EBUSY is worth a retry)
  * @return 0 when a well-formed reply arrived (check @p fdp); a negative
  *         errno for a socket or protocol failure (-EBADMSG: wrong magic,
- *         wrong path, missing or extra fd, truncated control data)
+ *         wrong path, missing or extra fd, truncated control data, a
+ *         refusal errno outside 1..4095; -EMSGSIZE: over 64 KiB;
+ *         -ECONNRESET: the helper hung up)
  */
 int fuse_service_receive_file(const struct fuse_service *sf, const char *path,
 			      int *fdp) FUSE_SERVICE_NOEXCEPT;
@@ -227,7 +233,8 @@ void fuse_service_expect_mount_format(struct fuse_service *sf,
  *        fuse_service_expect_mount_format()
  * @param opts parsed options; `mountpoint` must be set
  * @return 0, or a negative errno: the helper's refusal (e.g. -EPERM,
- *         -ENOTDIR) or a protocol failure
+ *         -ENOTDIR; -EPROTO for one outside 1..4095) or a protocol failure
+ *         (-EBADMSG, -EMSGSIZE, -ECONNRESET when the helper hung up)
  */
 int fuse_service_session_mount(struct fuse_service *sf, struct fuse_session *se,
 			       mode_t expected_fmt,

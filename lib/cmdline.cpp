@@ -3,6 +3,7 @@
 
 #include <climits>
 #include <cstddef>
+#include <cstdlib>
 #include <cstring>
 
 #include <fuse_lowlevel.h>
@@ -67,6 +68,14 @@ int strip_proc(void *, const char *arg, int key, fuse_args *)
 	return 1;
 }
 
+/* Nothing half-parsed survives a failure: the caller cannot know to free it. */
+int fail(fuse_cmdline_opts &opts)
+{
+	std::free(opts.mountpoint);
+	opts.mountpoint = nullptr;
+	return -1;
+}
+
 } // namespace
 
 int parse_service_cmdline(fuse_args &args, fuse_cmdline_opts &opts)
@@ -76,20 +85,20 @@ int parse_service_cmdline(fuse_args &args, fuse_cmdline_opts &opts)
 	opts.max_threads = 10;
 
 	if (fuse_opt_parse(&args, &opts, kHelperOpts, helper_proc) == -1)
-		return -1;
+		return fail(opts);
 
 	if (!opts.nodefault_subtype && args.argc > 0 && args.argv[0]) {
 		const char *prog = args.argv[0];
 		const char *slash = std::strrchr(prog, '/');
 		std::string opt = std::string("-osubtype=") + (slash ? slash + 1 : prog);
 		if (fuse_opt_insert_arg(&args, 1, opt.c_str()) == -1)
-			return -1;
+			return fail(opts);
 	}
 
 	record_args_for(args);
 
 	if (fuse_opt_parse(&args, nullptr, nullptr, strip_proc) == -1)
-		return -1;
+		return fail(opts);
 	return 0;
 }
 

@@ -299,8 +299,8 @@ FUSE_SERVICE_EXPORT int fuse_service_send_goodbye(struct fuse_service *sf, int e
 {
 	if (!sf || !sf->sock.isValid())
 		return 0;
-	int r = send_packet(sf->sock.get(),
-			    proto::encode(proto::ByeCommand{static_cast<uint32_t>(exitcode)}));
+	int r =
+	    send_to_helper(*sf, proto::encode(proto::ByeCommand{static_cast<uint32_t>(exitcode)}));
 	if (r < 0) {
 		log_error("send service goodbye: %s", std::strerror(-r));
 		return r;

@@ -93,10 +93,16 @@ int negotiate_hello(fuse_service &sf)
 	sf.allow_other = hello->flags & proto::kHelloAllowOther;
 	sf.can_fuseblk = hello->flags & proto::kHelloFuseblk;
 
-	int r = send_packet(sf.sock.get(), proto::encode(proto::HelloReply{}));
+	int r = send_to_helper(sf, proto::encode(proto::HelloReply{}));
 	if (r < 0)
 		log_error("service hello reply: %s", std::strerror(-r));
 	return r;
+}
+
+int send_to_helper(const fuse_service &sf, std::span<const std::byte> bytes)
+{
+	int r = send_packet(sf.sock.get(), bytes);
+	return r == -EPIPE ? -ECONNRESET : r;
 }
 
 int send_command(const fuse_service &sf, const proto::Command &cmd, uint32_t *helper_error)
@@ -109,7 +115,7 @@ int send_command(const fuse_service &sf, const proto::Command &cmd, uint32_t *he
 		log_error("service %s command cannot be encoded (empty or too long)", name.c_str());
 		return -EINVAL;
 	}
-	int r = send_packet(sf.sock.get(), bytes);
+	int r = send_to_helper(sf, bytes);
 	if (r < 0) {
 		log_error("send service %s command: %s", name.c_str(), std::strerror(-r));
 		return r;
@@ -151,7 +157,7 @@ int request_path(const fuse_service &sf, std::string_view path, bool blockdev, i
 	cmd.request_flags = request_flags;
 	cmd.block_size = blockdev ? block_size : 0;
 	cmd.path = std::string(path);
-	int r = send_packet(sf.sock.get(), proto::encode(cmd));
+	int r = send_to_helper(sf, proto::encode(cmd));
 	if (r < 0)
 		log_error("request service file: %s", std::strerror(-r));
 	return r;

@@ -46,6 +46,10 @@ Result<UniqueFD> take_activation_socket(int nfds);
 
 int negotiate_hello(fuse_service &sf);
 
+/* send_packet() on the context's socket; a helper that hung up is -ECONNRESET
+ * whether we notice it while sending (EPIPE) or while receiving. */
+int send_to_helper(const fuse_service &sf, std::span<const std::byte> bytes);
+
 /* Send a command and wait for its SIMPLE_REPLY. On success *helper_error is
  * the positive errno the helper answered with. */
 int send_command(const fuse_service &sf, const proto::Command &cmd, uint32_t *helper_error);
