@@ -1,0 +1,588 @@
+#!/bin/bash
+# Integration tests of fuservicemount3 and mount.fuse-service: real socket
+# activation, real mounts, the setuid helper run as nobody.
+#   helper_tests.sh BUILD_DIR CASE
+BUILD=$1
+CASE=$2
+if [ "$(id -u)" != 0 ]; then
+	echo "needs root (real mounts, a setuid copy of the helper)"
+	exit 77
+fi
+. "$(dirname "$0")/lib.sh"
+
+MNT=$WORK/mnt
+mkdir "$MNT"
+
+# --- root, end to end -------------------------------------------------------
+
+t_root_mount() {
+	echo "backing data" >"$WORK/backing"
+	start_activator rootmount 0600 "$SERVER"
+	run_helper src "$MNT" -t fuse.rootmount -o "backing=$WORK/backing"
+	check "helper exits 0" [ "$RC" = 0 ]
+	check "mounted as fuse.rootmount" bash -c "grep -q ' $MNT .* - fuse.rootmount ' /proc/self/mountinfo"
+	check "data read back through the mount" [ "$(cat "$MNT/data")" = "backing data" ]
+	echo "written" >"$MNT/data"
+	check "written data reads back" [ "$(cat "$MNT/data")" = "written" ]
+	check "owned by root (user_id=0)" bash -c "grep ' $MNT ' /proc/self/mountinfo | grep -q user_id=0"
+	check "unmount" umount "$MNT"
+	check "nothing left" nothing_left
+}
+
+t_root_file_mount() {
+	echo "x" >"$WORK/file"
+	start_activator rootfile 0600 "$SERVER" --file-root
+	run_helper src "$WORK/file" -t fuse.rootfile
+	check "helper exits 0" [ "$RC" = 0 ]
+	check "regular file covered by the fs root" [ "$(cat "$WORK/file")" = "hello" ]
+	check "unmount" umount "$WORK/file"
+	check "nothing left" nothing_left
+}
+
+t_root_suid_dev() {
+	start_activator rootsuid 0600 "$SERVER"
+	run_helper src "$MNT" -t fuse.rootsuid -o suid,dev
+	check "mounted" is_mounted "$MNT"
+	check "root keeps suid" bash -c "! grep ' $MNT ' /proc/self/mountinfo | grep -q nosuid"
+	check "no 'unsafe option' message for root" bash -c "! grep -q unsafe '$WORK/err'"
+	umount "$MNT"
+}
+
+# --- non-root ---------------------------------------------------------------
+
+t_nonroot_mount() {
+	echo "user data" >"$WORK/backing"
+	chown nobody "$MNT"
+	start_activator nrmount 0666 "$SERVER"
+	run_helper_nobody src "$MNT" -t fuse.nrmount -o "backing=$WORK/backing"
+	check "helper exits 0" [ "$RC" = 0 ]
+	check "owned by nobody" bash -c "grep ' $MNT ' /proc/self/mountinfo | grep -q 'user_id=65534,group_id=65534'"
+	check "nobody reads the data" [ "$(as_nobody cat "$MNT/data")" = "user data" ]
+	as_nobody sh -c "echo changed > '$MNT/data'"
+	check "nobody writes" [ "$(as_nobody cat "$MNT/data")" = "changed" ]
+	check "others (root) are kept out without allow_other" bash -c "! cat '$MNT/data' 2>/dev/null"
+	check "nobody unmounts with fusermount3" as_nobody fusermount3 -u "$MNT"
+	check "nothing left" nothing_left
+}
+
+t_nonroot_file_mount() {
+	echo "x" >"$WORK/file"
+	chown nobody "$WORK/file"
+	start_activator nrfile 0666 "$SERVER" --file-root
+	run_helper_nobody src "$WORK/file" -t fuse.nrfile
+	check "helper exits 0" [ "$RC" = 0 ]
+	check "reads through the file mount" [ "$(as_nobody cat "$WORK/file")" = "hello" ]
+	umount "$WORK/file"
+	check "nothing left" nothing_left
+}
+
+t_nonroot_suid_dev() {
+	chown nobody "$MNT"
+	start_activator nrsuid 0666 "$SERVER"
+	run_helper_nobody src "$MNT" -t fuse.nrsuid -o suid,dev
+	check "mounted" is_mounted "$MNT"
+	check "nosuid forced" bash -c "grep ' $MNT ' /proc/self/mountinfo | grep -q nosuid"
+	check "nodev forced" bash -c "grep ' $MNT ' /proc/self/mountinfo | grep -q nodev"
+	check "suid message" err_has "fuservicemount3: unsafe option suid ignored"
+	check "dev message" err_has "fuservicemount3: unsafe option dev ignored"
+	umount "$MNT"
+}
+
+t_nonroot_fuseblk() {
+	chown nobody "$MNT"
+	start_fake nrblk hello files type:1 bye:0
+	run_helper_nobody src "$MNT" -t fuse.nrblk
+	wait_fake_done
+	check "hello offers nothing to nobody" log_has "HELLO flags=0"
+	check "fuseblk refused with EPERM" log_has "TYPE -> 1"
+	check "message" err_has "fuservicemount3: fuseblk requires root privilege"
+}
+
+t_root_fuseblk_hello() {
+	start_fake rootblk hello files type:1 bye:0
+	run_helper src "$MNT" -t fuse.rootblk
+	wait_fake_done
+	check "root: ALLOW_OTHER|FUSEBLK" log_has "HELLO flags=3"
+	check "root may ask for fuseblk" log_has "TYPE -> 0"
+}
+
+t_nonroot_allow_other() {
+	chown nobody "$MNT"
+	start_fake nrao hello files opts:allow_root opts:allow_other opts:default_permissions bye:0
+	run_helper_nobody src "$MNT" -t fuse.nrao
+	wait_fake_done
+	check "allow_root refused" bash -c "[ \"\$(grep -c '^OPTS -> 1$' '$WORK/fake.log')\" = 2 ]"
+	check "harmless options accepted" log_has "OPTS -> 0"
+	check "message" err_has "fuservicemount3: option allow_other only allowed if 'user_allow_other' is set in $CONF"
+}
+
+t_conf_user_allow_other() {
+	write_conf "# test" "user_allow_other"
+	chown nobody "$MNT"
+	start_activator confao 0666 "$SERVER"
+	run_helper_nobody src "$MNT" -t fuse.confao -o allow_other
+	check "helper exits 0" [ "$RC" = 0 ]
+	check "mounted with allow_other" bash -c "grep ' $MNT ' /proc/self/mountinfo | grep -q allow_other"
+	check "root reads a mount of nobody" [ "$(cat "$MNT/data")" = "hello" ]
+	umount "$MNT"
+	rm -f "$CONF"
+	start_fake confao2 hello files bye:0
+	write_conf "user_allow_other"
+	run_helper_nobody src "$MNT" -t fuse.confao2
+	wait_fake_done
+	check "hello offers ALLOW_OTHER to nobody" log_has "HELLO flags=1"
+}
+
+t_conf_mount_max() {
+	write_conf "mount_max = 0"
+	chown nobody "$MNT"
+	start_fake maxm hello files type:0 name:src "mntp:0x4000:$MNT" doit:6 bye:0
+	run_helper_nobody src "$MNT" -t fuse.maxm
+	wait_fake_done
+	check "EUSERS" log_has "DOIT -> 87"
+	check "message" err_has "too many FUSE filesystems mounted; mount_max=N can be set in $CONF"
+	check "no mount" bash -c "! grep -q ' $MNT ' /proc/self/mountinfo"
+}
+
+t_conf_bad_lines() {
+	write_conf "# comment" "bogus_key" "  user_allow_other   # trailing" "mount_max = -7" "mount_max = 10"
+	chown nobody "$MNT"
+	start_fake confbad hello files bye:0
+	run_helper_nobody src "$MNT" -t fuse.confbad
+	wait_fake_done
+	check "bad line reported with file and line" err_has "fuservicemount3: $CONF:2: unknown parameter 'bogus_key'"
+	check "invalid mount_max reported" err_has "fuservicemount3: $CONF:4: invalid mount_max = -7"
+	check "good lines still apply" log_has "HELLO flags=1"
+	check "still exits 0" [ "$RC" = 0 ]
+}
+
+nonroot_doit_case() { # SUBTYPE MOUNTPOINT FMT EXPECTED_LINE MESSAGE
+	start_fake "$1" hello files type:0 name:src "mntp:$3:$2" doit:6 bye:0
+	run_helper_nobody src "$2" -t "fuse.$1"
+	wait_fake_done
+	check "$1: $4" log_has "$4"
+	check "$1: message" err_has "$5"
+	check "$1: nothing mounted" bash -c "! grep -q ' $2 ' /proc/self/mountinfo"
+}
+
+t_nonroot_no_write_access() {
+	chmod 0755 "$MNT"
+	nonroot_doit_case nrnowrite "$MNT" 0x4000 "DOIT -> 1" "user has no write access to mountpoint $MNT"
+}
+
+t_nonroot_sticky_dir() {
+	chmod 1777 "$MNT"
+	nonroot_doit_case nrsticky "$MNT" 0x4000 "DOIT -> 1" "mountpoint $MNT not owned by user"
+}
+
+t_nonroot_procfs() {
+	setpriv --reuid=nobody --regid=nogroup --clear-groups sleep 300 &
+	local pid=$!
+	nonroot_doit_case nrproc "/proc/$pid/comm" 0 "DOIT -> 1" "mounting over filesystem type 0x00009fa0 is forbidden"
+	kill $pid
+}
+
+t_nonroot_mountpoint_lookup() {
+	mkdir -m 0700 "$WORK/private"
+	mkdir "$WORK/private/mnt"
+	chown nobody "$WORK/private/mnt"
+	start_fake nrlookup hello files "mntp:0x4000:$WORK/private/mnt" bye:0
+	run_helper_nobody src "$WORK/private/mnt" -t fuse.nrlookup
+	wait_fake_done
+	check "the mountpoint is looked up as the caller: EACCES" log_has "MNTP -> 13"
+}
+
+t_nonroot_file_needs_write() {
+	echo x >"$WORK/file"
+	chmod 0644 "$WORK/file"
+	start_fake nrfilew hello files "mntp:0x8000:$WORK/file" bye:0
+	run_helper_nobody src "$WORK/file" -t fuse.nrfilew
+	wait_fake_done
+	check "EACCES for a file nobody cannot write" log_has "MNTP -> 13"
+}
+
+t_nonroot_open_as_caller() {
+	echo secret >"$WORK/secret"
+	chmod 0600 "$WORK/secret"
+	chown nobody "$MNT"
+	start_fake nropen hello files "open:$WORK/secret" "open-quiet:$WORK/secret" bye:0
+	run_helper_nobody src "$MNT" -t fuse.nropen -o "backing=$WORK/secret"
+	wait_fake_done
+	check "opened with nobody's rights: EACCES" log_has "OPEN $WORK/secret -> 13 fd=0"
+	check "one message, none for QUIET" bash -c "[ \"\$(grep -c 'Permission denied' '$WORK/err')\" = 1 ]"
+}
+
+# --- protocol rules (scripted peer) -------------------------------------------
+
+t_mntp_in_argv() {
+	mkdir "$WORK/other" "$WORK/optval"
+	start_fake mntpargv hello files "mntp:0x4000:$WORK/other" "mntp:0x4000:$WORK/optval" "mntp:0x4000:$MNT" bye:0
+	run_helper src "$MNT" -t fuse.mntpargv -o "x=$WORK/optval"
+	wait_fake_done
+	check "a path not on the command line: EINVAL" bash -c "[ \"\$(grep -c '^MNTP -> 22$' '$WORK/fake.log')\" = 2 ]"
+	check "the positional mountpoint: accepted" log_has "MNTP -> 0"
+	check "message" err_has "fuservicemount3: mount point must be in command line arguments"
+}
+
+t_mntp_format() {
+	echo x >"$WORK/file"
+	start_fake mntpfmt hello files "mntp:0x8000:$MNT" "mntp:0x4000:$WORK/file" "mntp:0:$WORK/nonexistent" bye:0
+	run_helper src "$MNT" "$WORK/file" "$WORK/nonexistent" -t fuse.mntpfmt
+	wait_fake_done
+	check "file expected, dir given: EISDIR" log_has "MNTP -> 21"
+	check "dir expected, file given: ENOTDIR" log_has "MNTP -> 20"
+	check "missing: ENOENT" log_has "MNTP -> 2"
+}
+
+t_open_policy() {
+	for f in a b c d; do echo "$f" >"$WORK/$f"; done
+	start_fake openpol hello files "open:$WORK/a" "open:$WORK/b" "open:$WORK/c" "open:$WORK/d" open:/etc/hostname bye:0
+	run_helper src "$MNT" -t fuse.openpol -o "ro,backing=$WORK/a" "--name=$WORK/b" "-X$WORK/c" "$WORK/d"
+	wait_fake_done
+	check "-o name=PATH" log_has "OPEN $WORK/a -> 0 fd=1"
+	check "--name=PATH" log_has "OPEN $WORK/b -> 0 fd=1"
+	check "-XPATH" log_has "OPEN $WORK/c -> 0 fd=1"
+	check "verbatim argument" log_has "OPEN $WORK/d -> 0 fd=1"
+	check "anything else: EPERM, no fd" log_has "OPEN /etc/hostname -> 1 fd=0"
+	check "message" err_has "fuservicemount3: /etc/hostname: file must be in command line arguments"
+}
+
+t_bdev_not_block() {
+	echo x >"$WORK/img"
+	start_fake bdevnb hello files "bdev:$WORK/img" bye:0
+	run_helper src "$MNT" -t fuse.bdevnb -o "dev=$WORK/img"
+	wait_fake_done
+	check "ENOTBLK" log_has "OPEN $WORK/img -> 15 fd=0"
+}
+
+t_repeats() {
+	start_fake repeats hello files type:0 type:0 name:a name:b opts:default_permissions opts:default_permissions \
+		mtab:x-a=1 mtab:x-a=1 "mntp:0x4000:$MNT" "mntp:0x4000:$MNT" bye:0
+	run_helper src "$MNT" -t fuse.repeats
+	wait_fake_done
+	local c
+	for c in TYPE NAME OPTS MTAB MNTP; do
+		check "$c first accepted" log_has "$c -> 0"
+		check "$c repeated: EINVAL" log_has "$c -> 22"
+	done
+	check "message" err_has "respecified"
+}
+
+t_doit_needs_name_and_mntp() {
+	start_fake doitreq hello files doit:6 name:src doit:6 bye:0
+	run_helper src "$MNT" -t fuse.doitreq
+	wait_fake_done
+	check "both refused" bash -c "[ \"\$(grep -c '^DOIT -> 22$' '$WORK/fake.log')\" = 2 ]"
+	check "no source message" err_has "missing mount source parameter"
+	check "no mountpoint message" err_has "missing mount point parameter"
+}
+
+t_malformed_commands() {
+	start_fake malformed hello files \
+		raw:545950450000000000 \
+		raw:4f50454e00000000000000000000000000000000616263 \
+		raw:4f50454e000000000000000000000002000000002f7800 \
+		raw:4d4e545010000000"$(printf %s "$MNT" | xxd -p | tr -d '\n')"00 \
+		raw:4d4e545040000001"$(printf %s "$MNT" | xxd -p | tr -d '\n')"00 \
+		raw:4e414d45616263 \
+		name:ok bye:0
+	run_helper src "$MNT" -t fuse.malformed
+	wait_fake_done
+	check "malformed TYPE/MNTP/NAME: SIMPLE_REPLY EINVAL" bash -c "[ \"\$(grep -c '^RAW -> 22$' '$WORK/fake.log')\" = 4 ]"
+	check "unterminated OPEN: OPEN_REPLY EINVAL for ?" log_has "RAW ? -> 22 fd=0"
+	check "OPEN with unknown flags: OPEN_REPLY EINVAL for its path" log_has "RAW /x -> 22 fd=0"
+	check "the conversation goes on" log_has "NAME -> 0"
+	check "exit 0 after goodbye" [ "$RC" = 0 ]
+}
+
+fatal_packet_case() { # SUBTYPE STEP MESSAGE
+	start_fake "$1" hello files "$2" wait-eof
+	run_helper src "$MNT" -t "fuse.$1"
+	wait_fake_done
+	check "$1: helper hung up" log_has "EOF"
+	check "$1: exit 1" [ "$RC" = 1 ]
+	check "$1: message" err_has "$3"
+}
+
+t_unknown_magic() { fatal_packet_case unkmagic send-raw:5858585800000000 "unrecognized packet 0x58585858"; }
+t_short_packet() { fatal_packet_case shortpkt send-raw:4142 "wrong command packet size 2"; }
+t_big_packet() { fatal_packet_case bigpkt big:65537 "command packet larger than 65536 bytes"; }
+
+t_hangup_without_goodbye() {
+	start_fake hangup hello files
+	run_helper src "$MNT" -t fuse.hangup
+	check "exit 1" [ "$RC" = 1 ]
+	check "message" err_has "fuservicemount3: fuse server exited without saying goodbye"
+}
+
+t_goodbye_codes() {
+	start_fake byebad hello files bye:3
+	run_helper src "$MNT" -t fuse.byebad
+	check "BYEE 3: nonzero exit" [ "$RC" != 0 ]
+	check "message" err_has "fuse server failed mount"
+	start_fake byegood hello files bye:0
+	run_helper src "$MNT" -t fuse.byegood
+	check "BYEE 0: exit 0" [ "$RC" = 0 ]
+}
+
+t_no_goodbye_after_mount() {
+	start_activator nobye 0600 "$SERVER" --no-goodbye
+	run_helper src "$MNT" -t fuse.nobye
+	check "exit 1" [ "$RC" = 1 ]
+	check "message" err_has "fuse server exited without saying goodbye"
+	check "the mount was removed again" nothing_left
+}
+
+t_bad_goodbye_after_mount() {
+	chown nobody "$MNT"
+	start_fake badbye hello files type:0 name:src "mntp:0x4000:$MNT" doit:6 bye:5
+	run_helper_nobody src "$MNT" -t fuse.badbye
+	wait_fake_done
+	check "mount itself succeeded" log_has "DOIT -> 0"
+	check "nonzero exit" [ "$RC" != 0 ]
+	check "the mount was removed again" nothing_left
+}
+
+t_fd_push_refused() {
+	start_fake fdpush hello files fdpush bye:0
+	run_helper src "$MNT" -t fuse.fdpush
+	wait_fake_done
+	check "SO_PASSRIGHTS off: the server cannot send an fd (EPERM)" log_has "FDPUSH send=-1"
+}
+
+t_forbidden_kernel_options() {
+	start_fake kopts hello files opts:fd=3 'opts:context="a,user_id=0"' opts:rootmode=40000 opts:subtype=evil opts:default_permissions bye:0
+	run_helper src "$MNT" -t fuse.kopts
+	wait_fake_done
+	check "helper-owned options refused" bash -c "[ \"\$(grep -c '^OPTS -> 1$' '$WORK/fake.log')\" = 4 ]"
+	check "others accepted" log_has "OPTS -> 0"
+	check "message" err_has "mount option fd is set by the helper"
+}
+
+t_forbidden_ms_flags() {
+	start_fake msflags hello files type:0 name:src "mntp:0x4000:$MNT" doit:0x1006 doit:0x26 bye:0
+	run_helper src "$MNT" -t fuse.msflags
+	wait_fake_done
+	check "MS_BIND / MS_REMOUNT refused" bash -c "[ \"\$(grep -c '^DOIT -> 22$' '$WORK/fake.log')\" = 2 ]"
+	check "nothing mounted" bash -c "! grep -q ' $MNT ' /proc/self/mountinfo"
+}
+
+t_mtab_user_forged() {
+	chown nobody "$MNT"
+	start_fake mtabuser hello files mtab:user=root mtab:user=nobody,x-a=1 bye:0
+	run_helper_nobody src "$MNT" -t fuse.mtabuser
+	wait_fake_done
+	check "user= of someone else: EPERM" log_has "MTAB -> 1"
+	check "user= of the caller: fine" log_has "MTAB -> 0"
+}
+
+# --- timeout --------------------------------------------------------------------
+
+t_timeout_between_commands() {
+	start_fake tmo hello files sleep:5000 bye:0
+	run_helper src "$MNT" -t fuse.tmo --timeout=1
+	check "exit 1" [ "$RC" = 1 ]
+	check "message" err_has "fuservicemount3: fuse server sent nothing for 1 seconds; giving up"
+}
+
+t_timeout_hello() {
+	start_fake tmohello sleep:5000
+	run_helper src "$MNT" -t fuse.tmohello --timeout=1
+	check "exit 1" [ "$RC" = 1 ]
+	check "message" err_has "tmohello service did not answer the hello within 1 seconds"
+}
+
+t_timeout_root_only() {
+	start_fake tmonr hello files bye:0
+	run_helper_nobody src "$MNT" -t fuse.tmonr --timeout=1
+	check "exit 1" [ "$RC" = 1 ]
+	check "message" err_has "fuservicemount3: --timeout: only root may change the server timeout"
+	check "never connected" bash -c "! grep -q HELLO '$WORK/fake.log'"
+}
+
+# --- command line -----------------------------------------------------------------
+
+t_argv_memfd() {
+	start_fake argv hello files bye:0
+	run_helper src "$MNT" -o a=1,b --timeout=30 -t fuseblk.argv -n
+	wait_fake_done
+	check "subtype first, -t pair and helper flags removed" log_has "ARGV argv|src|$MNT|-o|a=1,b|-n"
+}
+
+t_check_mode() {
+	start_activator chk 0600 "$FAKE" /dev/null
+	run_helper -t fuse.chk --check
+	check "root: socket exists" [ "$RC" = 0 ]
+	run_helper -t fuse.chknone --check
+	check "no socket" [ "$RC" = 1 ]
+	run_helper_nobody -t fuse.chk --check
+	check "nobody may not write to a 0600 socket" [ "$RC" = 1 ]
+	run_helper_nobody src "$MNT" -t fuse.chk
+	check "connect is done as the caller: EACCES on a 0600 socket" err_has "chk: Permission denied"
+	chmod 0666 "$SOCKDIR/chk"
+	run_helper_nobody -t fuse.chk --check
+	check "nobody may use a 0666 socket" [ "$RC" = 0 ]
+}
+
+t_usage() {
+	run_helper --help
+	check "--help exits 0" [ "$RC" = 0 ]
+	check "--help prints usage" grep -q "Usage: fuservicemount3 SOURCE MOUNTPOINT -t" "$WORK/out"
+	run_helper --version
+	check "--version" grep -q "fuservicemount3 version" "$WORK/out"
+	run_helper src "$MNT"
+	check "no type" err_has "fuservicemount3: cannot determine filesystem type"
+	run_helper src "$MNT" -t fuse.a/b
+	check "subtype with a slash" err_has "fs subtype cannot contain path separators"
+	check "exit 1" [ "$RC" = 1 ]
+	run_helper src "$MNT" -t fuse.nosuchservice
+	check "no such service" err_has "fuservicemount3: no safe filesystem driver for nosuchservice available"
+}
+
+# --- setuid hygiene ---------------------------------------------------------------
+
+t_hygiene_process() {
+	chown nobody "$MNT"
+	start_fake hyg hello files peer sleep:3000 bye:0
+	local h
+	h=$(setuid_helper)
+	chmod 0666 /dev/fuse
+	echo junk >"$WORK/inherited"
+	( exec 7<"$WORK/inherited"; umask 077; exec setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		"$h" src "$MNT" -t fuse.hyg >&- 2>"$WORK/err" ) &
+	local runner=$! i pid=""
+	for i in $(seq 1 200); do
+		pid=$(sed -n 's/^PEER pid=//p' "$WORK/fake.log")
+		[ -n "$pid" ] && break
+		sleep 0.05
+	done
+	check "fd 1 reopened on /dev/null" [ "$(readlink "/proc/$pid/fd/1")" = /dev/null ]
+	check "inherited fd 7 closed" [ ! -e "/proc/$pid/fd/7" ]
+	check "umask fixed at 022" grep -q "^Umask:.*0022" "/proc/$pid/status"
+	check "no core dumps" grep -q "^Max core file size *0 *0" "/proc/$pid/limits"
+	wait $runner
+}
+
+t_hygiene_env_and_utab() {
+	echo hi >"$WORK/backing"
+	start_activator envutab 0600 "$SERVER"
+	unshare -m --propagation private env BUILD="$BUILD" WORK="$WORK" MNT="$MNT" HELPER="$HELPER" bash -c '
+		mount -t tmpfs tmpfs /run/mount || exit 10
+		LIBMOUNT_UTAB="$WORK/fake-utab" "$HELPER" src "$MNT" -t fuse.envutab -o x-fsvc-test=yes 2>"$WORK/err" || exit 11
+		[ -e "$WORK/fake-utab" ] && exit 15
+		grep -q "TARGET=$MNT .*x-fsvc-test=yes" /run/mount/utab || exit 12
+		umount "$MNT"
+		"$HELPER" src "$MNT" -t fuse.envutab -o x-fsvc-test=yes -n 2>>"$WORK/err" || exit 13
+		grep -q "TARGET=$MNT " /run/mount/utab && exit 14
+		umount "$MNT"
+		exit 0'
+	local rc=$?
+	check "utab records x- options where the system keeps it (LIBMOUNT_UTAB in the caller's environment is ignored), -n suppresses it (rc=$rc)" [ $rc = 0 ]
+}
+
+t_installed_wrongly() {
+	mkdir -p "$WORK/bad"
+	chmod 755 "$WORK/bad"
+	cp "$HELPER" "$WORK/bad/h1"
+	chown nobody:nogroup "$WORK/bad/h1"
+	chmod 4755 "$WORK/bad/h1"
+	"$WORK/bad/h1" -t fuse.x --check 2>"$WORK/err"
+	check "setuid to a non-root user refused" err_has "installed setuid or setgid to a user other than root"
+	cp "$HELPER" "$WORK/bad/h2"
+	chown root:root "$WORK/bad/h2"
+	chmod 4757 "$WORK/bad/h2"
+	as_nobody "$WORK/bad/h2" -t fuse.x --check 2>"$WORK/err"
+	check "setuid and world-writable refused" err_has "installed setuid and writable by others"
+}
+
+# --- new mount API and mount(2) ----------------------------------------------------
+
+t_new_mount_api() {
+	start_activator newapi 0600 "$SERVER"
+	strace -f -o "$WORK/strace" -e trace=fsopen,fsconfig,fsmount,move_mount,mount \
+		"$HELPER" src "$MNT" -t fuse.newapi -o ro 2>"$WORK/err"
+	check "mounted" is_mounted "$MNT"
+	check "fsopen used" grep -q 'fsopen("fuse"' "$WORK/strace"
+	check "subtype set explicitly" grep -q 'fsconfig(.*"subtype", "newapi"' "$WORK/strace"
+	check "moved onto the pinned fd" grep -q 'move_mount(.*MOVE_MOUNT_T_EMPTY_PATH' "$WORK/strace"
+	check "no mount(2)" bash -c "! grep -q '^[0-9]* *mount(' '$WORK/strace'"
+	check "ro applied" bash -c "grep ' $MNT ' /proc/self/mountinfo | grep -q '^[^ ]* [^ ]* [^ ]* [^ ]* [^ ]* ro,'"
+	check "reads" [ "$(cat "$MNT/data")" = hello ]
+	umount "$MNT"
+	check "nothing left" nothing_left
+}
+
+t_legacy_fallback() {
+	start_activator legacy 0600 "$SERVER"
+	strace -f -o "$WORK/strace" -e trace=fsopen,mount -e inject=fsopen:error=ENOSYS \
+		"$HELPER" src "$MNT" -t fuse.legacy 2>"$WORK/err"
+	check "mount(2) used" grep -q 'mount("legacy", ".", "fuse.legacy", MS_NOSUID|MS_NODEV' "$WORK/strace"
+	check "mounted with its subtype" bash -c "grep -q ' $MNT .* - fuse.legacy ' /proc/self/mountinfo"
+	check "reads" [ "$(cat "$MNT/data")" = hello ]
+	umount "$MNT"
+	check "nothing left" nothing_left
+}
+
+t_legacy_detach_after_failure() {
+	start_activator legnobye 0600 "$SERVER" --no-goodbye
+	strace -f -o "$WORK/strace" -e trace=fsopen,mount,umount2 -e inject=fsopen:error=ENOSYS \
+		"$HELPER" src "$MNT" -t fuse.legnobye 2>"$WORK/err"
+	check "mount(2) used" grep -q 'mount("legnobye"' "$WORK/strace"
+	check "detached again" grep -q 'umount2("/proc/self/fd/[0-9]*", MNT_DETACH) = 0' "$WORK/strace"
+	check "nothing left" nothing_left
+}
+
+# --- the mount(8) front end ---------------------------------------------------------
+
+frontend_ns() { # SCRIPT: run in a private mount namespace where mount(8) finds our front end
+	unshare -m --propagation private env BUILD="$BUILD" WORK="$WORK" MNT="$MNT" FRONTEND="$FRONTEND" bash -c '
+		mount --bind "$FRONTEND" "$(readlink -f /sbin/mount.fuse)" || exit 10
+		'"$1"
+}
+
+t_frontend_mount8() {
+	echo "via mount8" >"$WORK/backing"
+	start_activator fe8 0600 "$SERVER"
+	frontend_ns '
+		mount -t fuse.fe8 src "$MNT" -o "backing=$WORK/backing" 2>"$WORK/err" || exit 11
+		[ "$(cat "$MNT/data")" = "via mount8" ] || exit 12
+		grep " $MNT " /proc/self/mountinfo | grep -q nosuid && exit 13
+		umount "$MNT" || exit 14'
+	local rc=$?
+	check "mount -t fuse.fe8 mounts through the service, suid,dev like mount(8) (rc=$rc)" [ $rc = 0 ]
+	check "nothing left" nothing_left
+}
+
+t_frontend_fstab() {
+	start_activator fefstab 0600 "$SERVER"
+	echo "fstabsrc $MNT fuse.fefstab defaults,nofail,noexec 0 0" >"$WORK/fstab"
+	frontend_ns '
+		mount -T "$WORK/fstab" "$MNT" 2>"$WORK/err" || exit 11
+		[ "$(cat "$MNT/data")" = "hello" ] || exit 12
+		grep " $MNT " /proc/self/mountinfo | grep -q noexec || exit 13
+		umount "$MNT" || exit 14'
+	local rc=$?
+	check "an fstab line mounts through the service (rc=$rc)" [ $rc = 0 ]
+	check "nothing left" nothing_left
+}
+
+t_frontend_classic() {
+	mkdir -p "$WORK/path"
+	cat >"$WORK/path/fsvc-classic-probe" <<'PROBE'
+#!/bin/sh
+printf '%s\n' "$@" >"$PROBE_OUT"
+PROBE
+	chmod 755 "$WORK/path/fsvc-classic-probe"
+	PATH=$WORK/path:$PATH PROBE_OUT=$WORK/probe "$FRONTEND" src "$MNT" -o foo,nofail,nosuid -t fuse.fsvc-classic-probe
+	check "no socket: runs the program like mount.fuse3" \
+		[ "$(tr '\n' ' ' <"$WORK/probe")" = "src $MNT -o foo,nosuid,dev " ]
+	PATH=$WORK/path:$PATH PROBE_OUT=$WORK/probe2 "$FRONTEND" "fsvc-classic-probe#src2" "$MNT" -t fuse
+	check "PROGRAM#SOURCE form" [ "$(tr '\n' ' ' <"$WORK/probe2")" = "src2 $MNT -o dev,suid " ]
+}
+
+if ! declare -F "t_$CASE" >/dev/null; then
+	echo "unknown case $CASE" >&2
+	exit 2
+fi
+"t_$CASE"
+finish

@@ -1,0 +1,163 @@
+# Shared setup for the helper's integration tests (sourced by helper_tests.sh).
+#
+# Every test gets its own work directory, its own subtype (hence socket) and
+# cleans up in every path: mounts under the work directory are detached,
+# socket activators and their servers are killed, the socket is removed.
+set -u
+
+: "${BUILD:?}"
+HELPER=$BUILD/util/fuservicemount3-test
+FRONTEND=$BUILD/util/mount.fuse-service-test
+SERVER=$BUILD/test/helper/fsvc-test-server
+FAKE=$BUILD/test/helper/fsvc-fake-server
+SOCKDIR=$BUILD/test-run/filesystems
+CONF=$BUILD/test-run/fuse.conf
+
+WORK=$(mktemp -d /tmp/fsvc-helper.XXXXXX)
+chmod 755 "$WORK"
+ACTIVATORS=()
+SUBTYPES=()
+FAILED=0
+
+cleanup() {
+	local m
+	# Innermost first.
+	for m in $(awk -v w="$WORK" '$5 ~ "^"w {print $5}' /proc/self/mountinfo | sort -r); do
+		umount -l "$m" 2>/dev/null
+	done
+	local p
+	for p in "${ACTIVATORS[@]}"; do
+		kill -TERM -- "-$p" 2>/dev/null
+	done
+	for p in "${ACTIVATORS[@]}"; do
+		wait "$p" 2>/dev/null
+	done
+	local s
+	for s in "${SUBTYPES[@]}"; do
+		rm -f "$SOCKDIR/$s"
+	done
+	[ -n "${CONF_WRITTEN:-}" ] && rm -f "$CONF"
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+fail() {
+	echo "FAIL: $*" >&2
+	FAILED=1
+}
+
+check() { # check DESCRIPTION COMMAND...
+	local what=$1
+	shift
+	if "$@"; then
+		echo "ok: $what"
+	else
+		fail "$what"
+	fi
+}
+
+# start_activator SUBTYPE SOCKMODE COMMAND... : serve SUBTYPE with COMMAND, one process per connection.
+start_activator() {
+	local sub=$1 mode=$2
+	shift 2
+	mkdir -p "$SOCKDIR"
+	rm -f "$SOCKDIR/$sub"
+	SUBTYPES+=("$sub")
+	setsid systemd-socket-activate --seqpacket --accept -l "$SOCKDIR/$sub" "$@" \
+		>>"$WORK/activator.log" 2>&1 &
+	ACTIVATORS+=("$!")
+	local i
+	for i in $(seq 1 200); do
+		[ -S "$SOCKDIR/$sub" ] && break
+		sleep 0.05
+	done
+	[ -S "$SOCKDIR/$sub" ] || { fail "activator for $sub did not start"; exit 1; }
+	chmod "$mode" "$SOCKDIR/$sub"
+}
+
+# fake SUBTYPE STEP... : a scripted peer logging to $WORK/fake.log
+start_fake() {
+	local sub=$1
+	shift
+	: >"$WORK/fake.log"
+	chmod 666 "$WORK/fake.log"
+	start_activator "$sub" 0666 "$FAKE" "$WORK/fake.log" "$@"
+}
+
+# The setuid copy of the helper, reachable by nobody.
+setuid_helper() {
+	if [ ! -x "$WORK/bin/fuservicemount3" ]; then
+		mkdir -p "$WORK/bin"
+		chmod 755 "$WORK/bin"
+		cp "$HELPER" "$WORK/bin/fuservicemount3"
+		chown root:root "$WORK/bin/fuservicemount3"
+		chmod 4755 "$WORK/bin/fuservicemount3"
+	fi
+	echo "$WORK/bin/fuservicemount3"
+}
+
+as_nobody() {
+	setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"
+}
+
+# run_helper ARGS... (as root); run_helper_nobody ARGS... (setuid copy, as nobody)
+# Sets RC, and $WORK/err holds stderr.
+run_helper() {
+	timeout 120 "$HELPER" "$@" >"$WORK/out" 2>"$WORK/err"
+	RC=$?
+}
+run_helper_nobody() {
+	local h
+	h=$(setuid_helper)
+	chmod 0666 /dev/fuse
+	timeout 120 setpriv --reuid=nobody --regid=nogroup --clear-groups "$h" "$@" \
+		>"$WORK/out" 2>"$WORK/err"
+	RC=$?
+}
+
+write_conf() {
+	CONF_WRITTEN=1
+	mkdir -p "$(dirname "$CONF")"
+	printf '%s\n' "$@" >"$CONF"
+}
+
+is_mounted() { awk -v m="$1" '$5 == m {f=1} END {exit !f}' /proc/self/mountinfo; }
+mount_opts() { awk -v m="$1" '$5 == m {print $6 "," $(NF)}' /proc/self/mountinfo; }
+
+err_has() { grep -qF -- "$1" "$WORK/err" || { echo "stderr was:" >&2; cat "$WORK/err" >&2; false; }; }
+log_has() { grep -qxF -- "$1" "$WORK/fake.log" || { echo "fake log was:" >&2; cat "$WORK/fake.log" >&2; false; }; }
+
+# wait_fake_done: the fake peer finished its script (DONE, STEP-FAILED or EOF).
+wait_fake_done() {
+	local i
+	for i in $(seq 1 600); do
+		grep -qE '^(DONE|STEP-FAILED|EOF|NOT-EOF)' "$WORK/fake.log" && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# nothing_left: no mount under $WORK and no server process of ours alive.
+nothing_left() {
+	local i p alive
+	if awk -v w="$WORK" '$5 ~ "^"w {f=1} END {exit !f}' /proc/self/mountinfo; then
+		echo "a mount was left under $WORK" >&2
+		return 1
+	fi
+	for i in $(seq 1 200); do
+		alive=0
+		for p in "${ACTIVATORS[@]}"; do
+			# Children of the activator (servers) share its process group.
+			[ "$(pgrep -g "$p" | grep -vx "$p" | wc -l)" -gt 0 ] && alive=1
+		done
+		[ $alive = 0 ] && return 0
+		sleep 0.05
+	done
+	echo "a server process is still running" >&2
+	return 1
+}
+
+finish() {
+	[ $FAILED = 0 ] && exit 0
+	exit 1
+}

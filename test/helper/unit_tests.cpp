@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Unit tests of the helper's pure logic: fuse.conf, command line, policies. */
+#include <gtest/gtest.h>
+
+#include <cerrno>
+#include <sys/mount.h>
+#include <vector>
+
+#include "argument_policy.h"
+#include "fuse_conf.h"
+#include "mount_options.h"
+#include "options.h"
+
+using namespace fsvc::helper;
+
+TEST(FuseConf, DefaultsWhenEmpty)
+{
+	auto p = parse_fuse_conf("");
+	EXPECT_FALSE(p.conf.user_allow_other);
+	EXPECT_EQ(p.conf.mount_max, 1000);
+	EXPECT_TRUE(p.problems.empty());
+}
+
+TEST(FuseConf, KeysCommentsAndBlanks)
+{
+	auto p = parse_fuse_conf("# comment\n\n  user_allow_other  # why\nmount_max=7\n");
+	EXPECT_TRUE(p.conf.user_allow_other);
+	EXPECT_EQ(p.conf.mount_max, 7);
+	EXPECT_TRUE(p.problems.empty());
+}
+
+TEST(FuseConf, CommentedOutKeyIsIgnored)
+{
+	auto p = parse_fuse_conf("#user_allow_other\n#mount_max = 3\n");
+	EXPECT_FALSE(p.conf.user_allow_other);
+	EXPECT_EQ(p.conf.mount_max, 1000);
+}
+
+TEST(FuseConf, BadLinesReportedWithLineNumberAndSkipped)
+{
+	auto p = parse_fuse_conf("user_allow_other\nfoo bar\nmount_max = -2\nmount_max = x\n"
+				 "mount_max = 5\nuser_allow_otherX\n");
+	EXPECT_TRUE(p.conf.user_allow_other);
+	EXPECT_EQ(p.conf.mount_max, 5);
+	ASSERT_EQ(p.problems.size(), 4u);
+	EXPECT_EQ(p.problems[0].line, 2);
+	EXPECT_EQ(p.problems[0].text, "unknown parameter 'foo bar'");
+	EXPECT_EQ(p.problems[1].line, 3);
+	EXPECT_EQ(p.problems[2].line, 4);
+	EXPECT_EQ(p.problems[3].line, 6);
+}
+
+TEST(FuseConf, MountMaxMinusOneIsUnlimited)
+{
+	EXPECT_EQ(parse_fuse_conf("mount_max = -1").conf.mount_max, -1);
+}
+
+TEST(FuseConf, ControlCharactersNotEchoed)
+{
+	auto p = parse_fuse_conf("\x1b[31mevil\n");
+	ASSERT_EQ(p.problems.size(), 1u);
+	EXPECT_EQ(p.problems[0].text.find('\x1b'), std::string::npos);
+}
+
+static fsvc::Result<Options> parse(std::vector<const char *> argv)
+{
+	argv.insert(argv.begin(), "fuservicemount3");
+	Caller c = Caller::current();
+	return parse_options(static_cast<int>(argv.size()), argv.data(), c);
+}
+
+TEST(Options, TypeRemovedAndSubtypeDerived)
+{
+	auto o = parse({"src", "/mnt", "-t", "fuseblk.ext4", "-o", "ro"});
+	ASSERT_TRUE(o);
+	EXPECT_EQ(o->mode, Mode::Mount);
+	EXPECT_EQ(o->subtype, "ext4");
+	EXPECT_EQ(o->args, (std::vector<std::string>{"src", "/mnt", "-o", "ro"}));
+}
+
+TEST(Options, BadTypes)
+{
+	EXPECT_FALSE(parse({"src", "/mnt"}));
+	EXPECT_FALSE(parse({"src", "/mnt", "-t", "fuse.a/b"}));
+	EXPECT_FALSE(parse({"src", "/mnt", "-t", "fuse."}));
+	EXPECT_FALSE(parse({"src", "/mnt", "-t", "fuse.."}));
+	EXPECT_FALSE(parse({"src", "/mnt", "-t", "fuse.a", "-t", "fuse.b"}));
+	EXPECT_FALSE(parse({"src", "/mnt", "-t"}));
+	EXPECT_FALSE(parse({"-t", "fuse.a"}));
+}
+
+TEST(Options, PlainSubtype)
+{
+	auto o = parse({"-t", "sshfs", "--check"});
+	ASSERT_TRUE(o);
+	EXPECT_EQ(o->mode, Mode::Check);
+	EXPECT_EQ(o->subtype, "sshfs");
+}
+
+TEST(Options, HelpAndVersion)
+{
+	EXPECT_EQ(parse({"--help"})->mode, Mode::Help);
+	EXPECT_EQ(parse({"-V"})->mode, Mode::Version);
+}
+
+TEST(Options, Timeout)
+{
+	if (Caller::current().is_root()) {
+		auto o = parse({"src", "/m", "-t", "fuse.x", "--timeout=5"});
+		ASSERT_TRUE(o);
+		EXPECT_EQ(o->timeout_ms, 5000);
+		EXPECT_EQ(o->args, (std::vector<std::string>{"src", "/m"}));
+		EXPECT_FALSE(parse({"src", "/m", "-t", "fuse.x", "--timeout=0"}));
+		EXPECT_FALSE(parse({"src", "/m", "-t", "fuse.x", "--timeout=abc"}));
+	} else {
+		auto o = parse({"src", "/m", "-t", "fuse.x", "--timeout=5"});
+		ASSERT_FALSE(o);
+		EXPECT_EQ(o.error(), -EPERM);
+	}
+	EXPECT_EQ(parse({"src", "/m", "-t", "fuse.x"})->timeout_ms, kDefaultTimeoutMs);
+}
+
+TEST(ArgumentPolicy, Positional)
+{
+	std::vector<std::string> a{"src", "/mnt", "-o", "x=/etc", "--", "-weird"};
+	EXPECT_TRUE(is_positional_argument(a, "/mnt"));
+	EXPECT_TRUE(is_positional_argument(a, "src"));
+	EXPECT_TRUE(is_positional_argument(a, "-weird"));
+	EXPECT_FALSE(is_positional_argument(a, "/etc"));
+	EXPECT_FALSE(is_positional_argument(a, "x=/etc"));
+	EXPECT_FALSE(is_positional_argument(a, "-o"));
+}
+
+TEST(ArgumentPolicy, NamedFiles)
+{
+	std::vector<std::string> a{"/dev/sda",    "/mnt", "-o",         "ro,journal=/j\\,x,log=/l",
+				   "-o",          "",     "--cache=/c", "-J/x",
+				   "-obacking=/b"};
+	EXPECT_TRUE(is_named_on_command_line(a, "/dev/sda"));
+	EXPECT_TRUE(is_named_on_command_line(a, "/j,x"));
+	EXPECT_TRUE(is_named_on_command_line(a, "/l"));
+	EXPECT_TRUE(is_named_on_command_line(a, "/c"));
+	EXPECT_TRUE(is_named_on_command_line(a, "/x"));
+	EXPECT_TRUE(is_named_on_command_line(a, "/b"));
+	EXPECT_FALSE(is_named_on_command_line(a, "/j"));
+	EXPECT_FALSE(is_named_on_command_line(a, "/etc/shadow"));
+	EXPECT_FALSE(is_named_on_command_line(a, ""));
+}
+
+TEST(KernelOptions, QuotesKeepCommasAndAreStripped)
+{
+	auto v = split_kernel_options("allow_other,context=\"u:r:t,s0\",max_read=4096");
+	ASSERT_EQ(v.size(), 3u);
+	EXPECT_EQ(v[0].key, "allow_other");
+	EXPECT_FALSE(v[0].has_value);
+	EXPECT_EQ(v[1].key, "context");
+	EXPECT_EQ(v[1].value, "u:r:t,s0");
+	EXPECT_EQ(v[2].value, "4096");
+}
+
+TEST(KernelOptions, HelperOwnedAndAllowOther)
+{
+	std::string bad;
+	EXPECT_EQ(check_kernel_options("default_permissions,max_read=1", false, &bad), 0);
+	EXPECT_EQ(check_kernel_options("fd=3", true, &bad), -EPERM);
+	EXPECT_EQ(bad, "fd");
+	EXPECT_EQ(check_kernel_options("context=\"x,user_id=0\"", true, &bad), -EPERM);
+	EXPECT_EQ(bad, "user_id");
+	EXPECT_EQ(check_kernel_options("\"rootmode\"=40000", true, &bad), -EPERM);
+	EXPECT_EQ(check_kernel_options("allow_other", false, &bad), -EPERM);
+	EXPECT_EQ(check_kernel_options("allow_root", false, &bad), -EPERM);
+	EXPECT_EQ(check_kernel_options("allow_other", true, &bad), 0);
+}
+
+TEST(MsFlags, TranslationToNewApi)
+{
+	auto f = translate_ms_flags(MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOATIME | MS_DIRSYNC);
+	EXPECT_EQ(f.leftover, 0u);
+	EXPECT_EQ(f.attrs, unsigned(MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+				    MOUNT_ATTR_NOATIME));
+	ASSERT_EQ(f.sb_flags.size(), 2u);
+	EXPECT_STREQ(f.sb_flags[0], "ro");
+	EXPECT_STREQ(f.sb_flags[1], "dirsync");
+	EXPECT_EQ(translate_ms_flags(MS_NOATIME | MS_STRICTATIME).attrs,
+		  unsigned(MOUNT_ATTR_STRICTATIME));
+	EXPECT_EQ(translate_ms_flags(MS_SILENT).leftover, unsigned(MS_SILENT));
+}
+
+TEST(MsFlags, UnsafeFlagsCleared)
+{
+	EXPECT_EQ(clear_unsafe_flags(0), unsigned(MS_NOSUID | MS_NODEV));
+	EXPECT_EQ(clear_unsafe_flags(MS_RDONLY | MS_NOSUID | MS_NODEV),
+		  unsigned(MS_RDONLY | MS_NOSUID | MS_NODEV));
+	EXPECT_EQ(kAllowedMsFlags & (MS_BIND | MS_MOVE | MS_REMOUNT | MS_REC | MS_SHARED), 0u);
+}

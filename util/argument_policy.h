@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Which paths a server may ask the helper to touch. The server is not
+ * trusted: the helper opens files and mounts with the caller's authority, so
+ * it only does so for paths the caller wrote on the command line.
+ */
+#pragma once
+
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace fsvc::helper
+{
+
+/*
+ * A mountpoint must be a positional argument, verbatim: not an option, nor
+ * the value of one (so `-o x=/etc` cannot smuggle a mountpoint).
+ */
+bool is_positional_argument(std::span<const std::string> args, std::string_view path);
+
+/*
+ * A file to OPEN must be an argument verbatim, or the value of an option as
+ * a fuse_opt parser sees it: `-o name=PATH` (comma-separated, backslash
+ * escapes), `-oname=PATH`, `--name=PATH`, or a short option with the value
+ * glued on, `-XPATH`.
+ */
+bool is_named_on_command_line(std::span<const std::string> args, std::string_view path);
+
+} // namespace fsvc::helper

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * fuservicemount3: the privileged half of a FUSE service mount. Connects to
+ * the socket-activated server for the requested subtype, hands it the
+ * command line and a /dev/fuse descriptor, opens what it asks for with the
+ * caller's rights, and mounts it. See fuservicemount3(8).
+ */
+#include <cstdio>
+#include <cstdlib>
+
+#include "conversation.h"
+#include "fuse_conf.h"
+#include "hygiene.h"
+#include "messages.h"
+#include "options.h"
+#include "paths.h"
+#include "privileges.h"
+#include "service_socket.h"
+
+using namespace fsvc;
+using namespace fsvc::helper;
+
+int main(int argc, char *argv[])
+{
+	/* Before anything can print or open: fds 0-2 must be ours to use. */
+	if (!secure_standard_fds())
+		return EXIT_FAILURE;
+	if (int r = sanitise_process(); r < 0) {
+		say("cannot sanitise the process: %s", errstr(r));
+		return EXIT_FAILURE;
+	}
+	const Caller caller = Caller::current();
+	if (!installation_is_sane(caller))
+		return EXIT_FAILURE;
+
+	auto opts = parse_options(argc, argv, caller);
+	if (!opts)
+		return EXIT_FAILURE;
+
+	switch (opts->mode) {
+	case Mode::Help:
+		print_usage(false);
+		return EXIT_SUCCESS;
+	case Mode::Version:
+		std::printf("%s version %s\n", kProgramName, FSVC_VERSION);
+		return EXIT_SUCCESS;
+	case Mode::Check:
+		return service_available(caller, opts->subtype) ? EXIT_SUCCESS : EXIT_FAILURE;
+	case Mode::Mount:
+		break;
+	}
+
+	const FuseConf conf = load_fuse_conf(kFuseConfPath);
+	auto sock = connect_service(caller, opts->subtype, opts->timeout_ms);
+	if (!sock)
+		return EXIT_FAILURE;
+	Conversation conv(caller, conf, *opts, std::move(*sock));
+	return conv.run() == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

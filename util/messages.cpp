@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "messages.h"
+
+#include <cstdarg>
+#include <cstdio>
+#include <cstring>
+
+namespace fsvc::helper
+{
+
+void say(const char *fmt, ...)
+{
+	char line[2048];
+	va_list ap;
+	va_start(ap, fmt);
+	std::vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	/* One write per line, so parallel helpers never interleave mid-line. */
+	std::fprintf(stderr, "%s: %s\n", kProgramName, line);
+	std::fflush(stderr);
+}
+
+std::string printable(std::string_view s)
+{
+	std::string out;
+	out.reserve(s.size());
+	for (char c : s) {
+		const auto u = static_cast<unsigned char>(c);
+		out.push_back(u >= 0x20 && u < 0x7f ? c : '?');
+	}
+	return out;
+}
+
+const char *errstr(int err)
+{
+	return std::strerror(err < 0 ? -err : err);
+}
+
+} // namespace fsvc::helper

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The helper's command line:
+ *
+ *   fuservicemount3 SOURCE MOUNTPOINT -t [fuse.|fuseblk.]SUBTYPE [-o OPTIONS]...
+ *   fuservicemount3 -t TYPE --check
+ *   fuservicemount3 --help | --version
+ *
+ * plus the root-only `--timeout=SECONDS`. Everything except `-t TYPE` and
+ * the helper's own flags goes to the server unchanged, in order.
+ */
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "privileges.h"
+#include "result.h"
+
+namespace fsvc::helper
+{
+
+/* Silence we accept from a server before giving up (hello and between commands). */
+inline constexpr int kDefaultTimeoutMs = 30000;
+inline constexpr int kMaxTimeoutSeconds = 24 * 3600;
+
+enum class Mode { Mount, Check, Help, Version };
+
+struct Options {
+	Mode mode = Mode::Mount;
+	std::string type;    /* as given after -t */
+	std::string subtype; /* type without fuse. / fuseblk. */
+	/* argv[1..] without "-t TYPE" and the helper's own flags: the server's view */
+	std::vector<std::string> args;
+	int timeout_ms = kDefaultTimeoutMs;
+};
+
+/* The subtype of a fs type, or nullopt (and a message) when it is unusable. */
+std::optional<std::string> subtype_of(std::string_view type);
+
+/*
+ * Parse argv. Prints a one-line reason and returns -EINVAL on a bad command
+ * line; -EPERM when a non-root caller uses a root-only flag.
+ */
+Result<Options> parse_options(int argc, const char *const *argv, const Caller &caller);
+
+/* The --help text. */
+void print_usage(bool to_stderr);
+
+} // namespace fsvc::helper
