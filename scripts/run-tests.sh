@@ -1,0 +1,84 @@
+#!/bin/bash
+# The whole test suite, as CI runs it: build, style, every meson suite, the
+# suite again under ASan+UBSan, bounded fuzzing, and the helper under valgrind.
+# Usage: scripts/run-tests.sh [--quick]   (--quick: only the plain build's suites)
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+quick=0
+[ "${1:-}" = "--quick" ] && quick=1
+
+"$top/scripts/install-deps.sh" || exit 1
+
+failed_stages=()
+stage() {
+	local name=$1
+	shift
+	echo
+	echo "=== $name"
+	local start=$SECONDS
+	if "$@"; then
+		echo "=== $name: ok ($((SECONDS - start)) s)"
+	else
+		echo "=== $name: FAILED ($((SECONDS - start)) s)"
+		failed_stages+=("$name")
+	fi
+}
+
+build_dirs=()
+meson_suites() {
+	local dir=$1
+	shift
+	build_dirs+=("$dir")
+	meson test -C "$dir" --print-errorlogs "$@"
+}
+
+plain_build() {
+	rm -rf build-ci
+	meson setup build-ci -Dbuildtype=debugoptimized >/dev/null && meson compile -C build-ci
+}
+
+style() {
+	local bad
+	bad=$(git ls-files '*.c' '*.cpp' '*.h' | xargs clang-format --dry-run -Werror 2>&1 | grep -c warning)
+	if [ "$bad" -ne 0 ]; then
+		git ls-files '*.c' '*.cpp' '*.h' | xargs clang-format --dry-run -Werror 2>&1 | head -20
+		return 1
+	fi
+}
+
+stage "build (gcc, -Werror, hardening)" plain_build || true
+stage "clang-format" style
+stage "tests" meson_suites build-ci --no-suite fuzz
+
+if [ $quick -eq 0 ]; then
+	[ -x test/run-sanitizers.sh ] && stage "tests under ASan+UBSan+LSan" test/run-sanitizers.sh build-asan && build_dirs+=(build-asan)
+	[ -x test/fuzz/run.sh ] && stage "fuzzing (bounded)" test/fuzz/run.sh "${FUZZ_SECONDS:-20}"
+	[ -x test/run-valgrind.sh ] && stage "helper tests under valgrind" test/run-valgrind.sh build-valgrind && build_dirs+=(build-valgrind)
+fi
+
+# One closing line for every meson test that ran, in every build.
+python3 - "${build_dirs[@]}" <<'PY'
+import json, sys, os
+ok = fail = skip = 0
+for d in sys.argv[1:]:
+    log = os.path.join(d, "meson-logs", "testlog.json")
+    if not os.path.exists(log):
+        continue
+    for line in open(log):
+        r = json.loads(line).get("result", "")
+        if r in ("OK", "EXPECTEDFAIL"):
+            ok += 1
+        elif r == "SKIP":
+            skip += 1
+        else:
+            fail += 1
+print(f"\ntests: {ok} passed, {fail} failed, {skip} skipped")
+PY
+
+if [ ${#failed_stages[@]} -ne 0 ]; then
+	echo "FAILED stages: ${failed_stages[*]}"
+	exit 1
+fi
+echo "all stages passed"
