@@ -50,35 +50,10 @@ FUSE_SERVICE_EXPORT int fuse_service_accept(struct fuse_service **sfp) noexcept
 		return -ENOMEM;
 	sf->sock = std::move(*sock);
 
-	int r = negotiate_hello(*sf);
-	if (r < 0) {
+	if (int r = open_conversation(*sf); r < 0) {
 		::shutdown(sf->sock.get(), SHUT_RDWR);
 		return r;
 	}
-
-	int fd = -1;
-	r = receive_file(*sf, proto::kArgvFileName, &fd);
-	if (r == 0 && fd < 0) {
-		log_error("service mount options file: %s", std::strerror(-fd));
-		r = fd;
-	}
-	if (r < 0) {
-		::shutdown(sf->sock.get(), SHUT_RDWR);
-		return r;
-	}
-	sf->argv_fd.reset(fd);
-
-	fd = -1;
-	r = receive_file(*sf, proto::kFusedevFileName, &fd);
-	if (r == 0 && fd < 0) {
-		log_error("service fuse device: %s", std::strerror(-fd));
-		r = fd;
-	}
-	if (r < 0) {
-		::shutdown(sf->sock.get(), SHUT_RDWR);
-		return r;
-	}
-	sf->fusedev.reset(fd);
 
 	register_context(sf.get());
 	*sfp = sf.release();

@@ -99,6 +99,39 @@ int negotiate_hello(fuse_service &sf)
 	return r;
 }
 
+namespace
+{
+/* A file the helper must send: its refusal is as fatal as a protocol error. */
+Result<UniqueFD> receive_required_file(const fuse_service &sf, std::string_view name,
+				       const char *what)
+{
+	int fd = -1;
+	int r = receive_file(sf, name, &fd);
+	if (r < 0)
+		return Error{r};
+	if (fd < 0) {
+		log_error("%s: %s", what, std::strerror(-fd));
+		return Error{fd};
+	}
+	return UniqueFD(fd);
+}
+} // namespace
+
+int open_conversation(fuse_service &sf)
+{
+	if (int r = negotiate_hello(sf); r < 0)
+		return r;
+	auto argv = receive_required_file(sf, proto::kArgvFileName, "service mount options file");
+	if (!argv)
+		return argv.error();
+	auto fusedev = receive_required_file(sf, proto::kFusedevFileName, "service fuse device");
+	if (!fusedev)
+		return fusedev.error();
+	sf.argv_fd = std::move(*argv);
+	sf.fusedev = std::move(*fusedev);
+	return 0;
+}
+
 int send_to_helper(const fuse_service &sf, std::span<const std::byte> bytes)
 {
 	int r = send_packet(sf.sock.get(), bytes);

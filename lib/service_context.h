@@ -46,6 +46,9 @@ Result<UniqueFD> take_activation_socket(int nfds);
 
 int negotiate_hello(fuse_service &sf);
 
+/* Hello, then the two files every conversation starts with: argv and fusedev. */
+int open_conversation(fuse_service &sf);
+
 /* send_packet() on the context's socket; a helper that hung up is -ECONNRESET
  * whether we notice it while sending (EPIPE) or while receiving. */
 int send_to_helper(const fuse_service &sf, std::span<const std::byte> bytes);
