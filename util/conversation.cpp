@@ -59,8 +59,26 @@ const char *command_name(uint32_t magic)
 
 Conversation::Conversation(const Caller &caller, const FuseConf &conf, const Options &opts,
 			   UniqueFD sock)
-    : caller_(caller), conf_(conf), opts_(opts), sock_(std::move(sock))
+    : caller_(caller), conf_(conf), opts_(opts), sock_(std::move(sock)),
+      deadline_(std::chrono::steady_clock::now() + std::chrono::milliseconds(opts.deadline_ms()))
 {
+}
+
+Result<Packet> Conversation::receive()
+{
+	/* The silence timeout alone would let a chatty server keep us forever. */
+	const auto left = std::chrono::ceil<std::chrono::milliseconds>(
+			      deadline_ - std::chrono::steady_clock::now())
+			      .count();
+	if (left <= 0)
+		return Error{-ETIME};
+	if (left > opts_.timeout_ms)
+		return recv_packet(sock_.get(), FdPolicy::Refuse, opts_.timeout_ms);
+	auto pkt = recv_packet(sock_.get(), FdPolicy::Refuse, static_cast<int>(left));
+	/* -ETIME: it was the overall deadline, not the silence, that ran out. */
+	if (!pkt && pkt.error() == -ETIMEDOUT)
+		return Error{-ETIME};
+	return pkt;
 }
 
 Conversation::~Conversation()
@@ -104,10 +122,11 @@ int Conversation::start()
 		say("send hello: %s", errstr(r));
 		return r;
 	}
-	auto pkt = recv_packet(sock_.get(), FdPolicy::Refuse, opts_.timeout_ms);
+	auto pkt = receive();
 	if (!pkt) {
 		switch (pkt.error()) {
 		case -ETIMEDOUT:
+		case -ETIME:
 			say("%s service did not answer the hello within %d seconds",
 			    printable(opts_.subtype).c_str(), opts_.timeout_ms / 1000);
 			break;
@@ -167,7 +186,7 @@ int Conversation::run()
 	if (start() < 0)
 		return 1;
 	for (;;) {
-		auto pkt = recv_packet(sock_.get(), FdPolicy::Refuse, opts_.timeout_ms);
+		auto pkt = receive();
 		if (!pkt) {
 			switch (pkt.error()) {
 			case -ECONNRESET:
@@ -176,6 +195,11 @@ int Conversation::run()
 			case -ETIMEDOUT:
 				say("fuse server sent nothing for %d seconds; giving up",
 				    opts_.timeout_ms / 1000);
+				break;
+			case -ETIME:
+				say("fuse server did not finish the mount within %d seconds; "
+				    "giving up",
+				    opts_.deadline_ms() / 1000);
 				break;
 			case -EMSGSIZE:
 				say("command packet larger than %zu bytes", proto::kMaxPacketSize);
@@ -279,8 +303,12 @@ Conversation::Next Conversation::on_open(const proto::OpenCommand &c)
 	}
 	if (c.blockdev) {
 		struct stat st;
-		if (fstat(fd.get(), &st) < 0 || !S_ISBLK(st.st_mode)) {
-			int err = S_ISBLK(st.st_mode) ? errno : ENOTBLK;
+		int err = 0;
+		if (fstat(fd.get(), &st) < 0)
+			err = errno;
+		else if (!S_ISBLK(st.st_mode))
+			err = ENOTBLK;
+		if (err) {
 			if (!quiet)
 				say("%s: %s", shown.c_str(), errstr(err));
 			return open_reply(err, c.path);

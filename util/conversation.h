@@ -7,6 +7,7 @@
  */
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <string>
 
@@ -15,6 +16,7 @@
 #include "mountpoint.h"
 #include "mtab.h"
 #include "options.h"
+#include "packet_io.h"
 #include "privileges.h"
 #include "protocol.h"
 #include "unique_fd.h"
@@ -38,6 +40,11 @@ private:
 	enum class Next { Continue, Done, Fail };
 
 	int start();
+	/*
+	 * The next packet, waiting no longer than the silence timeout
+	 * (-ETIMEDOUT) or what is left of the overall deadline (-ETIME).
+	 */
+	Result<Packet> receive();
 	Next handle_packet(std::span<const std::byte> packet);
 	Next on_open(const proto::OpenCommand &c);
 	Next on_fsopen(const proto::FsopenCommand &c);
@@ -57,6 +64,7 @@ private:
 	const Options &opts_;
 	UniqueFD sock_;
 	UniqueFD fusedev_;
+	std::chrono::steady_clock::time_point deadline_;
 
 	/* What the server has told us so far; each one-shot command at most once. */
 	bool fsopen_seen_ = false;

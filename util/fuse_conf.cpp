@@ -33,6 +33,27 @@ std::string_view trim(std::string_view s)
 	return s;
 }
 
+/*
+ * What a message may show of a line we do not understand: its leading word,
+ * short, and only harmless characters. Should the file ever be something
+ * else (a link to /etc/shadow in a misbuilt setup), that is a user name, not
+ * a password hash.
+ */
+std::string excerpt(std::string_view text)
+{
+	constexpr size_t kMaxShown = 24;
+	size_t n = 0;
+	while (n < text.size() && n < kMaxShown &&
+	       ((text[n] >= 'a' && text[n] <= 'z') || (text[n] >= 'A' && text[n] <= 'Z') ||
+		(text[n] >= '0' && text[n] <= '9') || text[n] == '_' || text[n] == '-' ||
+		text[n] == '.'))
+		n++;
+	std::string shown(text.substr(0, n));
+	if (n < text.size())
+		shown += "...";
+	return shown;
+}
+
 /* "mount_max = N" with any blanks around '='; N is a decimal integer >= -1. */
 void parse_mount_max(std::string_view rest, int line, ParsedConf &out)
 {
@@ -45,7 +66,7 @@ void parse_mount_max(std::string_view rest, int line, ParsedConf &out)
 	int value = 0;
 	auto [end, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), value);
 	if (ec != std::errc() || end != rest.data() + rest.size()) {
-		out.problems.push_back({line, "invalid mount_max value '" + printable(rest) + "'"});
+		out.problems.push_back({line, "invalid mount_max value '" + excerpt(rest) + "'"});
 		return;
 	}
 	if (value < -1) {
@@ -73,7 +94,7 @@ void parse_line(std::string_view text, int line, ParsedConf &out)
 		parse_mount_max(text.substr(kMountMax.size()), line, out);
 		return;
 	}
-	out.problems.push_back({line, "unknown parameter '" + printable(text) + "'"});
+	out.problems.push_back({line, "unknown parameter '" + excerpt(text) + "'"});
 }
 
 } // namespace
@@ -99,15 +120,27 @@ ParsedConf parse_fuse_conf(std::string_view text)
 
 FuseConf load_fuse_conf(const char *path)
 {
-	UniqueFD fd(open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY));
+	/*
+	 * Read as root: only a file that root alone controls counts. No
+	 * symlink, no FIFO to block on, nothing others could have written.
+	 */
+	UniqueFD fd(open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK));
 	if (!fd.isValid()) {
-		if (errno != ENOENT)
-			say("%s:0: cannot open: %s; using the defaults", path, errstr(errno));
+		int err = errno;
+		if (err == ELOOP)
+			say("%s:0: is a symbolic link; ignored, using the defaults", path);
+		else if (err != ENOENT)
+			say("%s:0: cannot open: %s; using the defaults", path, errstr(err));
 		return {};
 	}
 	struct stat st;
 	if (fstat(fd.get(), &st) < 0 || !S_ISREG(st.st_mode)) {
-		say("%s:0: not a regular file; using the defaults", path);
+		say("%s:0: not a regular file; ignored, using the defaults", path);
+		return {};
+	}
+	if (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH))) {
+		say("%s:0: not owned by root or writable by others; ignored, using the defaults",
+		    path);
 		return {};
 	}
 	std::string text;

@@ -62,6 +62,7 @@ struct Request {
 	bool no_mtab = false;
 	bool fake = false;
 	std::string setuid_user;
+	bool drop_privileges = false;
 	bool dev = true, suid = true;
 };
 
@@ -87,6 +88,10 @@ void add_options(Request &r, std::string_view list)
 			continue;
 		if (starts_with(o, "setuid=")) {
 			r.setuid_user = std::string(o.substr(7));
+			continue;
+		}
+		if (o == "drop_privileges") {
+			r.drop_privileges = true;
 			continue;
 		}
 		if (o == "nodev")
@@ -238,8 +243,24 @@ int become(const std::string &user)
 	return 0;
 }
 
+/*
+ * setuid= and drop_privileges change who the filesystem runs as. A service
+ * runs as its unit says, so it cannot honour them: such a mount never goes
+ * to a service (as with mount.fuse3), instead of silently running for root.
+ */
+bool wants_classic(const Request &r)
+{
+	return !r.setuid_user.empty() || r.drop_privileges;
+}
+
 int run_classic(const Request &r)
 {
+	if (r.drop_privileges) {
+		/* It needs the mount made here with capabilities dropped before exec: not done. */
+		say("drop_privileges is not supported; use mount.fuse3 from libfuse for this "
+		    "mount");
+		return 1;
+	}
 	if (!r.setuid_user.empty() && become(r.setuid_user) < 0)
 		return 1;
 	if (r.setuid_user.empty() && !std::getenv("HOME"))
@@ -270,7 +291,7 @@ int main(int argc, char *argv[])
 		return 1;
 	if (r->fake)
 		return 0;
-	if (service_exists(*r))
+	if (!wants_classic(*r) && service_exists(*r))
 		return run_service(*r);
 	return run_classic(*r);
 }

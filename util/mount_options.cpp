@@ -159,6 +159,11 @@ NewApiFlags translate_ms_flags(uint32_t f)
 	const bool noatime = take(MS_NOATIME);
 	const bool strict = take(MS_STRICTATIME);
 	(void)take(MS_RELATIME); /* the default: MOUNT_ATTR_RELATIME is 0 */
+	/*
+	 * Only asks the kernel to log less; the new API logs to the context fd
+	 * anyway. Were it "inexpressible", a server could force mount(2).
+	 */
+	(void)take(MS_SILENT);
 	if (strict)
 		out.attrs |= MOUNT_ATTR_STRICTATIME;
 	else if (noatime)

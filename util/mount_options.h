@@ -52,6 +52,7 @@ struct NewApiFlags {
 	unsigned int attrs = 0;             /* fsmount() MOUNT_ATTR_* */
 	uint32_t leftover = 0;              /* flags it cannot express: use mount(2) */
 };
+/* MS_SILENT is dropped: it changes nothing about the mount itself. */
 NewApiFlags translate_ms_flags(uint32_t ms_flags);
 
 } // namespace fsvc::helper

@@ -1,16 +1,21 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "mounter.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <optional>
+#include <string_view>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+#include <vector>
 
 #include "messages.h"
 #include "mount_options.h"
@@ -154,56 +159,124 @@ std::optional<uint64_t> mount_id(int fd)
 	return stx.stx_mnt_id;
 }
 
-/* Does mountinfo list mount id child, of fs type, directly on mount id parent? */
-bool mountinfo_has(uint64_t child, uint64_t parent, const std::string &type)
+/* The parts of a /proc/self/mountinfo line the legacy path needs. */
+struct MountInfoEntry {
+	uint64_t id = 0;
+	std::string mountpoint; /* unescaped */
+	std::string fstype;
+};
+
+/* mountinfo writes space, tab, newline and backslash as \ooo. */
+std::string unescape_mountinfo(std::string_view s)
 {
+	std::string out;
+	for (size_t i = 0; i < s.size(); i++) {
+		if (s[i] == '\\' && i + 3 < s.size() && s[i + 1] >= '0' && s[i + 1] <= '3' &&
+		    s[i + 2] >= '0' && s[i + 2] <= '7' && s[i + 3] >= '0' && s[i + 3] <= '7') {
+			out.push_back(static_cast<char>((s[i + 1] - '0') * 64 +
+							(s[i + 2] - '0') * 8 + (s[i + 3] - '0')));
+			i += 3;
+		} else {
+			out.push_back(s[i]);
+		}
+	}
+	return out;
+}
+
+/* Every mount visible to us; empty if mountinfo cannot be read. */
+std::vector<MountInfoEntry> read_mountinfo()
+{
+	std::vector<MountInfoEntry> out;
 	std::FILE *f = std::fopen("/proc/self/mountinfo", "re");
 	if (!f)
-		return false;
+		return out;
 	char *line = nullptr;
 	size_t cap = 0;
-	bool found = false;
-	while (!found && getline(&line, &cap, f) > 0) {
-		unsigned long long id, pid;
-		if (std::sscanf(line, "%llu %llu", &id, &pid) != 2 || id != child)
+	ssize_t len;
+	while ((len = getline(&line, &cap, f)) > 0) {
+		/* id parent major:minor root mountpoint options [optional...] - fstype ... */
+		std::string_view l(line, static_cast<size_t>(len));
+		auto field = [&l](size_t n) -> std::string_view {
+			size_t pos = 0;
+			for (size_t i = 0; i < n; i++) {
+				pos = l.find(' ', pos);
+				if (pos == std::string_view::npos)
+					return {};
+				pos++;
+			}
+			return l.substr(pos, l.find(' ', pos) - pos);
+		};
+		MountInfoEntry e;
+		unsigned long long id = 0;
+		if (std::sscanf(line, "%llu", &id) != 1)
 			continue;
-		const char *sep = std::strstr(line, " - ");
-		if (!sep)
-			break;
-		char fstype[256];
-		if (std::sscanf(sep + 3, "%255s", fstype) == 1)
-			found = pid == parent && type == fstype;
-		break;
+		e.id = id;
+		e.mountpoint = unescape_mountinfo(field(4));
+		size_t sep = l.find(" - ");
+		if (sep == std::string_view::npos)
+			continue;
+		std::string_view rest = l.substr(sep + 3);
+		e.fstype = std::string(rest.substr(0, rest.find(' ')));
+		out.push_back(std::move(e));
 	}
 	std::free(line);
 	std::fclose(f);
-	return found;
+	return out;
+}
+
+std::vector<uint64_t> all_mount_ids()
+{
+	std::vector<uint64_t> ids;
+	for (const MountInfoEntry &e : read_mountinfo())
+		ids.push_back(e.id);
+	return ids;
+}
+
+/* Open a path as the caller without following any symlink in it. */
+UniqueFD open_literal_path(const std::string &path, const Caller &caller)
+{
+	open_how how{};
+	how.flags = O_PATH | O_CLOEXEC | O_NOFOLLOW;
+	how.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+	AsCaller as(caller);
+	long fd = syscall(SYS_openat2, AT_FDCWD, path.c_str(), &how, sizeof(how));
+	if (fd < 0 && errno == ENOSYS) /* before Linux 5.6: the mount id check below still holds */
+		fd = open(path.c_str(), O_PATH | O_CLOEXEC | O_NOFOLLOW);
+	return UniqueFD(static_cast<int>(fd));
 }
 
 /*
- * After mount(2), find the new mount's root for a later detach: the pinned
- * object's path, looked up as the caller, must now lead to the root of a
- * mount of our type sitting directly on the pinned object's mount. Anything
- * else means someone moved things; then we have no safe handle. Nothing here
- * may send a request to the new filesystem: its server is waiting for us.
+ * After mount(2), find the new mount's root for a later detach. mount(2)
+ * gives no handle, so the new mount is identified in mountinfo: a mount id
+ * that did not exist before the call (before), of our type, mounted where the
+ * pinned object is. Exactly one must match. It is then opened by that path,
+ * with no symlinks allowed, and must be that very mount id: a user who
+ * swaps a directory for a symlink meanwhile gets no handle at all (and so
+ * never makes us detach a mount that is not ours). Nothing here may send a
+ * request to the new filesystem: its server is waiting for us.
  */
-UniqueFD find_new_root(const Mountpoint &mp, const Caller &caller, const std::string &type)
+UniqueFD find_new_root(const Mountpoint &mp, const Caller &caller, const std::string &type,
+		       const std::vector<uint64_t> &before)
 {
-	char buf[PATH_MAX];
-	ssize_t n = readlink(fd_path(mp.fd.get()).c_str(), buf, sizeof(buf) - 1);
-	if (n <= 0)
+	auto where = pinned_path(mp.fd.get());
+	if (!where)
 		return {};
-	buf[n] = '\0';
-	UniqueFD root;
-	{
-		AsCaller as(caller);
-		root.reset(open(buf, O_PATH | O_CLOEXEC | O_NOFOLLOW));
+	std::optional<uint64_t> found;
+	for (const MountInfoEntry &e : read_mountinfo()) {
+		if (e.fstype != type || e.mountpoint != *where ||
+		    std::find(before.begin(), before.end(), e.id) != before.end())
+			continue;
+		if (found) /* two new mounts of our type right there: not ours to guess */
+			return {};
+		found = e.id;
 	}
+	if (!found)
+		return {};
+	UniqueFD root = open_literal_path(*where, caller);
 	if (!root.isValid())
 		return {};
-	auto under = mount_id(mp.fd.get());
 	auto top = mount_id(root.get());
-	if (!under || !top || *under == *top || !mountinfo_has(*top, *under, type))
+	if (!top || *top != *found)
 		return {};
 	return root;
 }
@@ -216,6 +289,16 @@ Result<Mounted> mount_legacy(const MountRequest &req, const Mountpoint &mp, mode
 		data = *req.kernel_opts + ",";
 	data += "fd=" + std::to_string(req.fusedev_fd) + ",rootmode=" + octal(root_fmt) +
 		",user_id=" + std::to_string(req.uid) + ",group_id=" + std::to_string(req.gid);
+	/*
+	 * mount(2) copies one page of data and silently drops the rest: long
+	 * server options would cut off our own user_id/group_id.
+	 */
+	const long page = sysconf(_SC_PAGESIZE);
+	if (page <= 0 || data.size() >= static_cast<size_t>(page)) {
+		say("mount options too long for mount(2): %zu bytes, the limit is %ld", data.size(),
+		    page - 1);
+		return Error{-EINVAL};
+	}
 	const std::string type = fs_type_name(req.fuseblk, req.subtype);
 
 	std::string target;
@@ -234,6 +317,7 @@ Result<Mounted> mount_legacy(const MountRequest &req, const Mountpoint &mp, mode
 	} else {
 		target = fd_path(mp.fd.get());
 	}
+	const std::vector<uint64_t> before = all_mount_ids();
 	int r = mount(req.source.c_str(), target.c_str(), type.c_str(), req.ms_flags, data.c_str());
 	int err = errno;
 	if (mp.is_dir && chdir("/") < 0) {
@@ -245,7 +329,7 @@ Result<Mounted> mount_legacy(const MountRequest &req, const Mountpoint &mp, mode
 	}
 	Mounted m;
 	m.how = MountPath::Legacy;
-	m.root = find_new_root(mp, caller, type);
+	m.root = find_new_root(mp, caller, type, before);
 	return m;
 }
 

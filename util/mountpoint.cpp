@@ -8,6 +8,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <mntent.h>
+#include <string_view>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <unistd.h>
@@ -24,16 +25,6 @@ namespace
 std::string fd_path(int fd)
 {
 	return "/proc/self/fd/" + std::to_string(fd);
-}
-
-/* Where the pinned object is, as the kernel sees it: no second lookup of the user's path. */
-std::string resolve_pinned(int fd)
-{
-	char buf[PATH_MAX];
-	ssize_t n = readlink(fd_path(fd).c_str(), buf, sizeof(buf) - 1);
-	if (n <= 0)
-		return {};
-	return std::string(buf, static_cast<size_t>(n));
 }
 
 /* Reopen the pinned regular file for writing (as the caller) and check it is the same inode. */
@@ -68,6 +59,25 @@ int reopen_for_write(const Caller &caller, const Mountpoint &mp)
 }
 
 } // namespace
+
+Result<std::string> pinned_path(int fd)
+{
+	/* One byte more than any path: a full buffer means readlink() truncated it. */
+	std::array<char, PATH_MAX + 1> buf;
+	ssize_t n = readlink(fd_path(fd).c_str(), buf.data(), buf.size());
+	if (n < 0)
+		return Error{-errno};
+	if (static_cast<size_t>(n) >= buf.size())
+		return Error{-ENAMETOOLONG};
+	std::string path(buf.data(), static_cast<size_t>(n));
+	if (path.empty() || path[0] != '/')
+		return Error{-EACCES};
+	constexpr std::string_view kDeleted = " (deleted)";
+	if (path.size() >= kDeleted.size() &&
+	    std::string_view(path).substr(path.size() - kDeleted.size()) == kDeleted)
+		return Error{-ENOENT};
+	return path;
+}
 
 Result<Mountpoint> open_mountpoint(const Caller &caller, const std::string &path,
 				   uint16_t expected_fmt)
@@ -110,11 +120,16 @@ Result<Mountpoint> open_mountpoint(const Caller &caller, const std::string &path
 			return Error{r};
 	}
 
-	mp.resolved = resolve_pinned(mp.fd.get());
-	if (mp.resolved.empty() || mp.resolved[0] != '/') {
-		say("%s: could not resolve path to mount point", printable(path).c_str());
-		return Error{-EACCES};
+	auto resolved = pinned_path(mp.fd.get());
+	if (!resolved) {
+		if (resolved.error() == -ENOENT)
+			say("%s: mount point has been deleted", printable(path).c_str());
+		else
+			say("%s: could not resolve path to mount point: %s",
+			    printable(path).c_str(), errstr(resolved.error()));
+		return Error{resolved.error()};
 	}
+	mp.resolved = std::move(*resolved);
 	return mp;
 }
 

@@ -43,6 +43,14 @@ Result<Mountpoint> open_mountpoint(const Caller &caller, const std::string &path
  */
 int check_nonroot_mountpoint(const Caller &caller, const Mountpoint &mp, const FuseConf &conf);
 
+/*
+ * Where an fd's object is, as the kernel names it (/proc/self/fd/N): no
+ * lookup of a user's path. -ENAMETOOLONG if it does not fit PATH_MAX, -ENOENT
+ * if the object was deleted (the kernel appends " (deleted)"), -EACCES if it
+ * is not an absolute path (another mount namespace, an anonymous inode).
+ */
+Result<std::string> pinned_path(int fd);
+
 /* Is a filesystem with this statfs magic one a non-root user may mount over? */
 bool fstype_allowed_for_users(unsigned long f_type);
 

@@ -61,22 +61,23 @@ std::optional<std::string> subtype_of(std::string_view type)
 void print_usage(bool to_stderr)
 {
 	std::FILE *out = to_stderr ? stderr : stdout;
-	std::fprintf(out,
-		     "Usage: %s SOURCE MOUNTPOINT -t [fuse.|fuseblk.]SUBTYPE [-o OPTIONS]...\n"
-		     "       %s -t TYPE --check\n"
-		     "       %s --help | --version\n"
-		     "\n"
-		     "Mount a FUSE filesystem whose server runs as a socket-activated service.\n"
-		     "\n"
-		     "  -t TYPE          filesystem type; the service socket is %s/SUBTYPE\n"
-		     "  -o OPTIONS       mount options, passed to the filesystem server\n"
-		     "  --check          exit 0 if a service for TYPE exists and may be used\n"
-		     "  --timeout=SECS   (root only) give up after SECS seconds of server silence\n"
-		     "                   (default %d)\n"
-		     "  -h, --help       show this text\n"
-		     "  -V, --version    show the version\n",
-		     kProgramName, kProgramName, kProgramName, kSocketDir,
-		     kDefaultTimeoutMs / 1000);
+	std::fprintf(
+	    out,
+	    "Usage: %s SOURCE MOUNTPOINT -t [fuse.|fuseblk.]SUBTYPE [-o OPTIONS]...\n"
+	    "       %s -t TYPE --check\n"
+	    "       %s --help | --version\n"
+	    "\n"
+	    "Mount a FUSE filesystem whose server runs as a socket-activated service.\n"
+	    "\n"
+	    "  -t TYPE          filesystem type; the service socket is %s/SUBTYPE\n"
+	    "  -o OPTIONS       mount options, passed to the filesystem server\n"
+	    "  --check          exit 0 if a service for TYPE exists and may be used\n"
+	    "  --timeout=SECS   (root only) give up after SECS seconds of server silence\n"
+	    "                   (default %d), or when the whole mount takes %d times that\n"
+	    "  -h, --help       show this text\n"
+	    "  -V, --version    show the version\n",
+	    kProgramName, kProgramName, kProgramName, kSocketDir, kDefaultTimeoutMs / 1000,
+	    kDeadlineFactor);
 }
 
 Result<Options> parse_options(int argc, const char *const *argv, const Caller &caller)

@@ -24,6 +24,12 @@ namespace fsvc::helper
 
 /* Silence we accept from a server before giving up (hello and between commands). */
 inline constexpr int kDefaultTimeoutMs = 30000;
+/*
+ * The whole conversation, hello to goodbye, may last this many silence
+ * timeouts (2 minutes by default): a server that keeps talking without ever
+ * finishing must not hold mount(8) or a boot forever either.
+ */
+inline constexpr int kDeadlineFactor = 4;
 inline constexpr int kMaxTimeoutSeconds = 24 * 3600;
 
 enum class Mode { Mount, Check, Help, Version };
@@ -35,6 +41,9 @@ struct Options {
 	/* argv[1..] without "-t TYPE" and the helper's own flags: the server's view */
 	std::vector<std::string> args;
 	int timeout_ms = kDefaultTimeoutMs;
+
+	/* The limit for the whole conversation; root's --timeout scales it too. */
+	[[nodiscard]] int deadline_ms() const noexcept { return timeout_ms * kDeadlineFactor; }
 };
 
 /* The subtype of a fs type, or nullopt (and a message) when it is unusable. */

@@ -12,8 +12,9 @@
  *   hello            receive HELLO, log "HELLO flags=N", answer version 1
  *   hello-raw:HEX    receive HELLO, answer with these bytes
  *   files            receive argv + fusedev, log "ARGV a|b|..." and "FUSEDEV ok"
- *   open:PATH  bdev:PATH  open-quiet:PATH
- *                    request a file, log "OPEN PATH -> ERRNO fd=0|1"
+ *   open:PATH  bdev:PATH  open-quiet:PATH  bdev-bs:SIZE:PATH
+ *                    request a file (bdev-bs: with a block size to set), log
+ *                    "OPEN PATH -> ERRNO fd=0|1"
  *   type:N  name:S  opts:S  mtab:S  mntp:FMT:PATH  doit:FLAGS
  *                    send the command, log "<MAGIC> -> ERRNO"
  *   raw:HEX          send these bytes, log the reply ("REPL -> E" / "FILE P -> E")
@@ -23,6 +24,9 @@
  *   peer             log "PEER pid=N" (the helper's pid, from SO_PEERCRED)
  *   bye:N            send BYEE N
  *   sleep:MS         do nothing for a while
+ *   spam:MS          every MS milliseconds, send a command the helper refuses
+ *                    (TYPE with an unknown flag), until the helper hangs up;
+ *                    log "SPAM refused=N" with the number of refusals
  *   wait-eof         wait until the helper hangs up, log "EOF"
  * Exits 0 when every step could be carried out, 1 otherwise.
  */
@@ -136,14 +140,21 @@ bool step(std::string_view s)
 		}
 		return true;
 	}
-	auto open_cmd = [&](std::string path, bool bdev, uint32_t flags) {
+	auto open_cmd = [&](std::string path, bool bdev, uint32_t flags, uint32_t block_size = 0) {
 		proto::OpenCommand c;
 		c.blockdev = bdev;
 		c.open_flags = O_RDONLY;
 		c.request_flags = flags;
+		c.block_size = block_size;
 		c.path = path;
 		return send_bytes(proto::encode(c)) && log_reply("OPEN");
 	};
+	if (s.rfind("bdev-bs:", 0) == 0) {
+		std::string rest = arg(8);
+		size_t colon = rest.find(':');
+		return open_cmd(rest.substr(colon + 1), true, 0,
+				static_cast<uint32_t>(std::stoul(rest.substr(0, colon))));
+	}
 	if (s.rfind("open:", 0) == 0)
 		return open_cmd(arg(5), false, 0);
 	if (s.rfind("open-quiet:", 0) == 0)
@@ -206,6 +217,22 @@ bool step(std::string_view s)
 		    proto::ByeCommand{static_cast<uint32_t>(std::stoul(arg(4), nullptr, 0))}));
 	if (s.rfind("sleep:", 0) == 0) {
 		usleep(static_cast<useconds_t>(std::stoul(arg(6))) * 1000);
+		return true;
+	}
+	if (s.rfind("spam:", 0) == 0) {
+		const auto interval = static_cast<useconds_t>(std::stoul(arg(5))) * 1000;
+		const proto::Bytes refused = from_hex("5459504500000080");
+		unsigned n = 0;
+		for (;;) {
+			usleep(interval);
+			if (send_packet(kSock, refused) < 0)
+				break;
+			auto pkt = recv_packet(kSock, FdPolicy::AcceptOne, kTimeoutMs);
+			if (!pkt)
+				break;
+			n++;
+		}
+		logf("SPAM refused=%u", n);
 		return true;
 	}
 	if (s == "wait-eof") {

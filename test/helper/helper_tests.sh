@@ -530,6 +530,14 @@ t_legacy_detach_after_failure() {
 	check "mount(2) used" grep -q 'mount("legnobye"' "$WORK/strace"
 	check "detached again" grep -q 'umount2("/proc/self/fd/[0-9]*", MNT_DETACH) = 0' "$WORK/strace"
 	check "nothing left" nothing_left
+	# The same for a regular file covered by the new mount's root.
+	echo x >"$WORK/file"
+	start_activator legnobyef 0600 "$SERVER" --file-root --no-goodbye
+	strace -f -o "$WORK/strace2" -e trace=fsopen,mount,umount2 -e inject=fsopen:error=ENOSYS \
+		"$HELPER" src "$WORK/file" -t fuse.legnobyef 2>"$WORK/err"
+	check "file: mount(2) used" grep -q 'mount("legnobyef", "/proc/self/fd/' "$WORK/strace2"
+	check "file: detached again" grep -q 'umount2("/proc/self/fd/[0-9]*", MNT_DETACH) = 0' "$WORK/strace2"
+	check "file: nothing left" nothing_left
 }
 
 # --- the mount(8) front end ---------------------------------------------------------
@@ -578,6 +586,228 @@ PROBE
 		[ "$(tr '\n' ' ' <"$WORK/probe")" = "src $MNT -o foo,nosuid,dev " ]
 	PATH=$WORK/path:$PATH PROBE_OUT=$WORK/probe2 "$FRONTEND" "fsvc-classic-probe#src2" "$MNT" -t fuse
 	check "PROGRAM#SOURCE form" [ "$(tr '\n' ' ' <"$WORK/probe2")" = "src2 $MNT -o dev,suid " ]
+}
+
+# --- security review fixes ----------------------------------------------------------
+
+# F1: the caller's rights are the effective ids, not only the filesystem ones:
+# no CAP_SYS_PTRACE to walk a root process's /proc/PID/cwd past a 0700 directory.
+t_nonroot_proc_cwd() {
+	mkdir -m 0700 "$WORK/private"
+	mkdir "$WORK/private/dir" "$WORK/private/mnt"
+	echo secret >"$WORK/private/dir/file"
+	chmod 0644 "$WORK/private/dir/file"
+	chown nobody "$WORK/private/mnt"
+	start_in_dir "$WORK/private/dir" sleep 300
+	local file=/proc/$BG_PID/cwd/file
+	start_in_dir "$WORK/private/mnt" sleep 300
+	local mnt=/proc/$BG_PID/cwd
+	start_fake nrproccwd hello files "open:$file" type:0 name:src "mntp:0x4000:$mnt" doit:6 bye:0
+	run_helper_nobody src "$mnt" -t fuse.nrproccwd -o "backing=$file"
+	wait_fake_done
+	check "OPEN through a root process's /proc/PID/cwd: EACCES, no fd" log_has "OPEN $file -> 13 fd=0"
+	check "MNTP through it: EACCES" log_has "MNTP -> 13"
+	check "so no mount" log_has "DOIT -> 22"
+	check "nothing mounted" bash -c "! grep -q ' $WORK/private/mnt ' /proc/self/mountinfo"
+}
+
+# F1: BLKBSZSET needs CAP_SYS_ADMIN, which the helper must not lend to nobody.
+t_nonroot_bdev_blocksize() {
+	truncate -s 8M "$WORK/img"
+	local loop
+	if ! loop=$(losetup -f --show "$WORK/img" 2>/dev/null); then
+		echo "no loop device available: skipped"
+		exit 77
+	fi
+	LOOPS+=("$loop")
+	chmod 0666 "$loop"
+	start_fake nrbdevbs hello files "bdev:$loop" "bdev-bs:4096:$loop" bye:0
+	run_helper_nobody src "$MNT" -t fuse.nrbdevbs -o "dev=$loop"
+	wait_fake_done
+	check "nobody may open a 0666 block device" log_has "OPEN $loop -> 0 fd=1"
+	check "but not set its block size: EACCES" log_has "OPEN $loop -> 13 fd=0"
+}
+
+# F6: a failing fstat() is reported as itself, not judged from an unset struct.
+t_bdev_fstat_fails() {
+	echo x >"$WORK/img"
+	start_fake bdevfstat hello files "bdev:$WORK/img" bye:0
+	FSVC_SHIM_FSTAT_FAIL=$WORK/img LD_PRELOAD=$SHIM run_helper src "$MNT" -t fuse.bdevfstat -o "dev=$WORK/img"
+	wait_fake_done
+	check "fstat's EIO in the reply" log_has "OPEN $WORK/img -> 5 fd=0"
+	check "message" err_has "fuservicemount3: $WORK/img: Input/output error"
+}
+
+# F2: setuid= and drop_privileges never go to a service (as with mount.fuse3).
+t_frontend_setuid() {
+	mkdir -p "$WORK/path"
+	chmod 755 "$WORK/path"
+	cat >"$WORK/path/fesetuid" <<'PROBE'
+#!/bin/sh
+echo "uid=$(id -u) args=$*"
+PROBE
+	chmod 755 "$WORK/path/fesetuid"
+	start_fake fesetuid hello files bye:0
+	PATH=$WORK/path:$PATH "$FRONTEND" src "$MNT" -o setuid=nobody,foo -t fuse.fesetuid \
+		>"$WORK/probe" 2>"$WORK/err"
+	check "setuid=: the classic program runs, as that user" \
+		[ "$(cat "$WORK/probe")" = "uid=65534 args=src $MNT -o foo,dev,suid" ]
+	check "setuid=: the service is not used" bash -c "! grep -q HELLO '$WORK/fake.log'"
+	PATH=$WORK/path:$PATH "$FRONTEND" src "$MNT" -o drop_privileges -t fuse.fesetuid \
+		>"$WORK/probe2" 2>"$WORK/err"
+	RC=$?
+	check "drop_privileges: refused" [ "$RC" = 1 ]
+	check "drop_privileges: message" err_has "mount.fuse-service: drop_privileges is not supported"
+	check "drop_privileges: neither the service" bash -c "! grep -q HELLO '$WORK/fake.log'"
+	check "drop_privileges: nor the program" [ ! -s "$WORK/probe2" ]
+}
+
+# F3: a server that keeps talking but never finishes is cut off too.
+t_timeout_overall() {
+	start_fake tmoall hello files spam:300
+	# The outer timeout only guards the test run; the helper must end by itself.
+	timeout 60 "$HELPER" src "$MNT" -t fuse.tmoall --timeout=1 >"$WORK/out" 2>"$WORK/err"
+	RC=$?
+	wait_fake_done
+	check "the helper gave up by itself: exit 1" [ "$RC" = 1 ]
+	check "message" err_has "fuservicemount3: fuse server did not finish the mount within 4 seconds; giving up"
+	check "the server was never silent for a whole second" \
+		bash -c "[ \"\$(sed -n 's/^SPAM refused=//p' '$WORK/fake.log')\" -ge 2 ]"
+}
+
+# OPTS of exactly LEN bytes that the new mount API accepts.
+padded_opts() {
+	local len=$1 s=""
+	while [ $((${#s} + 20 + 28)) -le "$len" ]; do
+		s+="default_permissions,"
+	done
+	local digits=$((len - ${#s} - 9))
+	s+="max_read=$(printf "%0${digits}d" 131072)"
+	printf %s "$s"
+}
+
+# F4: MS_SILENT cannot force mount(2); long OPTS cannot push the helper's
+# user_id/group_id past the one page mount(2) keeps.
+t_page_limit_new_api() {
+	chown nobody "$MNT"
+	local opts
+	opts=$(padded_opts 4048)
+	start_fake pagesilent hello files type:0 name:src "mntp:0x4000:$MNT" "opts:$opts" doit:0x8006 bye:0
+	run_helper_nobody src "$MNT" -t fuse.pagesilent
+	wait_fake_done
+	check "OPTS of ${#opts} bytes accepted" log_has "OPTS -> 0"
+	check "mounted" log_has "DOIT -> 0"
+	check "user_id/group_id are the caller's, whole" \
+		bash -c "grep ' $MNT ' /proc/self/mountinfo | grep -q 'user_id=65534,group_id=65534'"
+}
+
+t_page_limit_legacy() {
+	local opts
+	opts=$(padded_opts 4068)
+	start_fake pagelegacy hello files type:0 name:src "mntp:0x4000:$MNT" "opts:$opts" doit:6 bye:0
+	strace -f -o "$WORK/strace" -e trace=fsopen,mount -e inject=fsopen:error=ENOSYS \
+		"$HELPER" src "$MNT" -t fuse.pagelegacy 2>"$WORK/err"
+	wait_fake_done
+	check "mount(2) data over a page: EINVAL" log_has "DOIT -> 22"
+	check "message" err_has "fuservicemount3: mount options too long for mount(2)"
+	check "mount(2) not even tried" bash -c "! grep -q '^[0-9]* *mount(' '$WORK/strace'"
+	check "nothing mounted" bash -c "! grep -q ' $MNT ' /proc/self/mountinfo"
+}
+
+# F5: after mount(2), a parent directory swapped for a symlink must not make
+# the helper detach someone else's mount of the same type when it cleans up.
+t_legacy_detach_not_redirected() {
+	mkdir -p "$WORK/victim/mnt" "$WORK/att/x/mnt"
+	cat >"$WORK/srv.sh" <<SRV
+#!/bin/bash
+if [ -e "$WORK/attack" ]; then
+	exec "$FAKE" "$WORK/fake.log" hello files type:0 name:src "mntp:0x4000:$WORK/att/x/mnt" doit:6
+fi
+exec "$SERVER"
+SRV
+	chmod 755 "$WORK/srv.sh"
+	: >"$WORK/fake.log"
+	start_activator redirect 0600 "$WORK/srv.sh"
+	run_helper src "$WORK/victim/mnt" -t fuse.redirect
+	check "the victim's mount" [ "$(cat "$WORK/victim/mnt/data")" = hello ]
+	touch "$WORK/attack"
+	# mount(2) forced; every readlink() returns 4 s late, leaving time to swap
+	# a directory while the helper looks for its new mount.
+	strace -f -o "$WORK/strace" -e trace=fsopen,mount,readlink,readlinkat,umount2 \
+		-e inject=fsopen:error=ENOSYS -e inject=readlink,readlinkat:delay_exit=4000000 \
+		"$HELPER" src "$WORK/att/x/mnt" -t fuse.redirect 2>"$WORK/err" &
+	local h=$! i
+	for i in $(seq 1 400); do
+		is_mounted "$WORK/att/x/mnt" && break
+		sleep 0.05
+	done
+	check "the attacker's mount was made with mount(2)" is_mounted "$WORK/att/x/mnt"
+	sleep 1 # the helper is now inside its delayed readlink()
+	mv "$WORK/att/x" "$WORK/att/x.old"
+	ln -s ../victim "$WORK/att/x"
+	wait $h
+	RC=$?
+	check "the helper failed (no goodbye)" [ "$RC" = 1 ]
+	check "the victim's mount is still there" is_mounted "$WORK/victim/mnt"
+	check "and still serves" [ "$(cat "$WORK/victim/mnt/data")" = hello ]
+	check "the helper says it could not find its mount" err_has "cannot find the new mount again to remove it"
+}
+
+# F8: a mountpoint the kernel reports as deleted is refused.
+t_mntp_deleted() {
+	mkdir "$WORK/gone"
+	start_in_dir "$WORK/gone" sleep 300
+	local mnt=/proc/$BG_PID/cwd
+	rmdir "$WORK/gone"
+	start_fake mntpdel hello files "mntp:0x4000:$mnt" bye:0
+	run_helper src "$mnt" -t fuse.mntpdel
+	wait_fake_done
+	check "ENOENT" log_has "MNTP -> 2"
+	check "message" err_has "fuservicemount3: $mnt: mount point has been deleted"
+}
+
+# F7: only a regular fuse.conf that root alone controls counts, and a bad line
+# is shown as a short excerpt.
+t_conf_hardening() {
+	local conf_dir
+	conf_dir=$(dirname "$CONF")
+	mkdir -p "$conf_dir"
+	CONF_WRITTEN=1
+	chown nobody "$MNT"
+	printf 'user_allow_other\n' >"$WORK/real.conf"
+	rm -f "$CONF"
+	ln -s "$WORK/real.conf" "$CONF"
+	start_fake confsym hello files bye:0
+	run_helper_nobody src "$MNT" -t fuse.confsym
+	wait_fake_done
+	check "symlink: ignored" log_has "HELLO flags=0"
+	check "symlink: message" err_has "fuservicemount3: $CONF:0: is a symbolic link; ignored"
+	rm -f "$CONF"
+
+	write_conf user_allow_other
+	chown nobody "$CONF"
+	start_fake confown hello files bye:0
+	run_helper_nobody src "$MNT" -t fuse.confown
+	wait_fake_done
+	check "owned by nobody: ignored" log_has "HELLO flags=0"
+	check "owned by nobody: message" err_has "$CONF:0: not owned by root or writable by others; ignored"
+
+	write_conf user_allow_other
+	chown root "$CONF"
+	chmod 0664 "$CONF"
+	start_fake confgw hello files bye:0
+	run_helper_nobody src "$MNT" -t fuse.confgw
+	wait_fake_done
+	check "group-writable: ignored" log_has "HELLO flags=0"
+
+	write_conf 'root:$y$j9T$SecretSaltAndHash:19000:0:99999:7:::' user_allow_other
+	chmod 0644 "$CONF"
+	start_fake confsecret hello files bye:0
+	run_helper_nobody src "$MNT" -t fuse.confsecret
+	wait_fake_done
+	check "a bad line shows only its first word" err_has "fuservicemount3: $CONF:1: unknown parameter 'root...'"
+	check "never the rest of it" bash -c "! grep -q Secret '$WORK/err'"
+	check "good lines still apply" log_has "HELLO flags=1"
 }
 
 if ! declare -F "t_$CASE" >/dev/null; then

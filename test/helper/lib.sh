@@ -10,6 +10,7 @@ HELPER=$BUILD/util/fuservicemount3-test
 FRONTEND=$BUILD/util/mount.fuse-service-test
 SERVER=$BUILD/test/helper/fsvc-test-server
 FAKE=$BUILD/test/helper/fsvc-fake-server
+SHIM=$BUILD/test/helper/fsvc-fstat-fail-shim.so
 SOCKDIR=$BUILD/test-run/filesystems
 CONF=$BUILD/test-run/fuse.conf
 
@@ -17,15 +18,23 @@ WORK=$(mktemp -d /tmp/fsvc-helper.XXXXXX)
 chmod 755 "$WORK"
 ACTIVATORS=()
 SUBTYPES=()
+PIDS=()  # helper processes of a test (sleepers holding a cwd...)
+LOOPS=() # loop devices a test set up
 FAILED=0
 
 cleanup() {
-	local m
+	local m p
+	for p in "${PIDS[@]}"; do
+		kill -KILL "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
 	# Innermost first.
 	for m in $(awk -v w="$WORK" '$5 ~ "^"w {print $5}' /proc/self/mountinfo | sort -r); do
 		umount -l "$m" 2>/dev/null
 	done
-	local p
+	for p in "${LOOPS[@]}"; do
+		losetup -d "$p" 2>/dev/null
+	done
 	for p in "${ACTIVATORS[@]}"; do
 		kill -TERM -- "-$p" 2>/dev/null
 	done
@@ -115,6 +124,22 @@ run_helper_nobody() {
 	RC=$?
 }
 
+# start_in_dir DIR COMMAND...: run COMMAND (as root) in the background with DIR as its cwd.
+# Sets BG_PID; the process is killed at cleanup.
+start_in_dir() {
+	local dir=$1 i
+	shift
+	(cd "$dir" && exec "$@") &
+	BG_PID=$!
+	PIDS+=("$BG_PID")
+	for i in $(seq 1 200); do
+		[ "$(readlink "/proc/$BG_PID/cwd")" = "$dir" ] && return 0
+		sleep 0.05
+	done
+	fail "$* did not start in $dir"
+	exit 1
+}
+
 write_conf() {
 	CONF_WRITTEN=1
 	mkdir -p "$(dirname "$CONF")"
@@ -131,7 +156,7 @@ log_has() { grep -qxF -- "$1" "$WORK/fake.log" || { echo "fake log was:" >&2; ca
 wait_fake_done() {
 	local i
 	for i in $(seq 1 600); do
-		grep -qE '^(DONE|STEP-FAILED|EOF|NOT-EOF)' "$WORK/fake.log" && return 0
+		grep -qE '^(DONE|STEP-FAILED|EOF|NOT-EOF|UNKNOWN-STEP)' "$WORK/fake.log" && return 0
 		sleep 0.05
 	done
 	return 1

@@ -3,13 +3,23 @@
 #include <gtest/gtest.h>
 
 #include <cerrno>
+#include <csignal>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <string>
 #include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <vector>
 
 #include "argument_policy.h"
 #include "fuse_conf.h"
 #include "mount_options.h"
 #include "options.h"
+#include "privileges.h"
 
 using namespace fsvc::helper;
 
@@ -44,7 +54,7 @@ TEST(FuseConf, BadLinesReportedWithLineNumberAndSkipped)
 	EXPECT_EQ(p.conf.mount_max, 5);
 	ASSERT_EQ(p.problems.size(), 4u);
 	EXPECT_EQ(p.problems[0].line, 2);
-	EXPECT_EQ(p.problems[0].text, "unknown parameter 'foo bar'");
+	EXPECT_EQ(p.problems[0].text, "unknown parameter 'foo...'");
 	EXPECT_EQ(p.problems[1].line, 3);
 	EXPECT_EQ(p.problems[2].line, 4);
 	EXPECT_EQ(p.problems[3].line, 6);
@@ -60,6 +70,20 @@ TEST(FuseConf, ControlCharactersNotEchoed)
 	auto p = parse_fuse_conf("\x1b[31mevil\n");
 	ASSERT_EQ(p.problems.size(), 1u);
 	EXPECT_EQ(p.problems[0].text.find('\x1b'), std::string::npos);
+}
+
+/* F7: what a bad line shows is its leading word, never the rest (a hash, a key...). */
+TEST(FuseConf, BadLineShowsOnlyAShortExcerpt)
+{
+	auto p = parse_fuse_conf("root:$y$j9T$SecretSaltAndHash:19000:0:99999:7:::\n"
+				 "mount_max = $y$j9T$OtherSecret\n"
+				 "averyveryverylongparameternamethatgoesonandon\n");
+	ASSERT_EQ(p.problems.size(), 3u);
+	EXPECT_EQ(p.problems[0].text, "unknown parameter 'root...'");
+	EXPECT_EQ(p.problems[1].text, "invalid mount_max value '...'");
+	EXPECT_EQ(p.problems[2].text, "unknown parameter 'averyveryverylongparamet...'");
+	for (const auto &pr : p.problems)
+		EXPECT_EQ(pr.text.find("Secret"), std::string::npos);
 }
 
 static fsvc::Result<Options> parse(std::vector<const char *> argv)
@@ -118,6 +142,18 @@ TEST(Options, Timeout)
 		EXPECT_EQ(o.error(), -EPERM);
 	}
 	EXPECT_EQ(parse({"src", "/m", "-t", "fuse.x"})->timeout_ms, kDefaultTimeoutMs);
+}
+
+/* F3: the whole conversation is bounded too, and --timeout scales that bound. */
+TEST(Options, OverallDeadline)
+{
+	Options o;
+	EXPECT_EQ(o.deadline_ms(), kDefaultTimeoutMs * kDeadlineFactor);
+	EXPECT_GT(o.deadline_ms(), o.timeout_ms);
+	o.timeout_ms = 1000;
+	EXPECT_EQ(o.deadline_ms(), 1000 * kDeadlineFactor);
+	o.timeout_ms = kMaxTimeoutSeconds * 1000;
+	EXPECT_GT(o.deadline_ms(), 0); /* no overflow at the largest --timeout */
 }
 
 TEST(ArgumentPolicy, Positional)
@@ -183,7 +219,14 @@ TEST(MsFlags, TranslationToNewApi)
 	EXPECT_STREQ(f.sb_flags[1], "dirsync");
 	EXPECT_EQ(translate_ms_flags(MS_NOATIME | MS_STRICTATIME).attrs,
 		  unsigned(MOUNT_ATTR_STRICTATIME));
-	EXPECT_EQ(translate_ms_flags(MS_SILENT).leftover, unsigned(MS_SILENT));
+}
+
+/* F4: a server must not be able to force the mount(2) fallback with a harmless flag. */
+TEST(MsFlags, EveryAllowedFlagHasANewApiForm)
+{
+	EXPECT_EQ(translate_ms_flags(MS_SILENT).leftover, 0u);
+	EXPECT_EQ(translate_ms_flags(MS_SILENT | MS_NOSUID | MS_NODEV).leftover, 0u);
+	EXPECT_EQ(translate_ms_flags(kAllowedMsFlags).leftover, 0u);
 }
 
 TEST(MsFlags, UnsafeFlagsCleared)
@@ -192,4 +235,115 @@ TEST(MsFlags, UnsafeFlagsCleared)
 	EXPECT_EQ(clear_unsafe_flags(MS_RDONLY | MS_NOSUID | MS_NODEV),
 		  unsigned(MS_RDONLY | MS_NOSUID | MS_NODEV));
 	EXPECT_EQ(kAllowedMsFlags & (MS_BIND | MS_MOVE | MS_REMOUNT | MS_REC | MS_SHARED), 0u);
+}
+
+/*
+ * F1: AsCaller must leave no capability effective for a non-root caller, not
+ * only the filesystem ones. Each case runs in a child that makes itself look
+ * like the setuid helper started by nobody (real ids 65534, effective and
+ * saved uid 0) and reports failures through its exit status.
+ */
+namespace
+{
+
+constexpr uid_t kNobody = 65534;
+
+/* Run body in a child; 0 is success, anything else names the failed step. */
+int in_child(int (*body)(pid_t), pid_t arg)
+{
+	pid_t pid = fork();
+	if (pid == 0)
+		_exit(body(arg));
+	int status = 0;
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return 100;
+	return WEXITSTATUS(status);
+}
+
+int as_setuid_helper_of_nobody(pid_t root_pid)
+{
+	if (setgroups(0, nullptr) < 0 || setresgid(kNobody, kNobody, kNobody) < 0 ||
+	    setresuid(kNobody, 0, 0) < 0)
+		return 1;
+	const Caller caller = Caller::current();
+	if (!caller.elevated() || caller.is_root())
+		return 2;
+	const std::string cwd = "/proc/" + std::to_string(root_pid) + "/cwd";
+	{
+		AsCaller as(caller);
+		uint64_t eff = ~0ULL;
+		if (geteuid() != kNobody || getegid() != kNobody || current_fsuid() != kNobody)
+			return 3;
+		if (!effective_capabilities(&eff) || eff != 0)
+			return 4;
+		/* Without CAP_SYS_PTRACE, another user's /proc/PID/cwd is closed. */
+		int fd = open(cwd.c_str(), O_PATH | O_CLOEXEC);
+		if (fd >= 0 || errno != EACCES)
+			return 5;
+	}
+	uid_t r, e, s;
+	if (getresuid(&r, &e, &s) < 0 || r != kNobody || e != 0 || s != 0)
+		return 6;
+	uint64_t eff = 0;
+	if (!effective_capabilities(&eff) || !(eff & (1ULL << 21 /* CAP_SYS_ADMIN */)))
+		return 7;
+	int fd = open(cwd.c_str(), O_PATH | O_CLOEXEC);
+	if (fd < 0)
+		return 8; /* root again: the scope really ended */
+	close(fd);
+	return 0;
+}
+
+/* A non-root process that holds capabilities of its own (no setuid involved). */
+int as_capable_nonroot(pid_t)
+{
+	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0 || setgroups(0, nullptr) < 0 ||
+	    setresgid(kNobody, kNobody, kNobody) < 0 || setresuid(kNobody, kNobody, kNobody) < 0)
+		return 1;
+	/* KEEPCAPS kept the permitted set; make it effective again with capset. */
+	__user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
+	__user_cap_data_struct d[2]{};
+	if (syscall(SYS_capget, &hdr, d) < 0)
+		return 2;
+	d[0].effective = d[0].permitted;
+	d[1].effective = d[1].permitted;
+	if (syscall(SYS_capset, &hdr, d) < 0)
+		return 3;
+	uint64_t before = 0, eff = ~0ULL, after = 0;
+	if (!effective_capabilities(&before) || before == 0)
+		return 4;
+	{
+		AsCaller as(Caller::current());
+		if (!effective_capabilities(&eff) || eff != 0)
+			return 5;
+	}
+	if (!effective_capabilities(&after) || after != before)
+		return 6;
+	return 0;
+}
+
+} // namespace
+
+TEST(Privileges, AsCallerDropsEveryEffectiveCapability)
+{
+	if (geteuid() != 0)
+		GTEST_SKIP() << "needs root to play the setuid helper";
+	/* A root process whose cwd nobody may not reach through /proc. */
+	pid_t root_proc = fork();
+	ASSERT_GE(root_proc, 0);
+	if (root_proc == 0) {
+		pause();
+		_exit(0);
+	}
+	int r = in_child(as_setuid_helper_of_nobody, root_proc);
+	kill(root_proc, SIGKILL);
+	waitpid(root_proc, nullptr, 0);
+	EXPECT_EQ(r, 0);
+}
+
+TEST(Privileges, AsCallerClearsCapabilitiesANonRootCallerBrought)
+{
+	if (geteuid() != 0)
+		GTEST_SKIP() << "needs root to set up a capable non-root process";
+	EXPECT_EQ(in_child(as_capable_nonroot, 0), 0);
 }
