@@ -54,7 +54,7 @@ stage "tests" meson_suites build-ci --no-suite fuzz
 
 if [ $quick -eq 0 ]; then
 	[ -x test/run-sanitizers.sh ] && stage "tests under ASan+UBSan+LSan" test/run-sanitizers.sh build-asan && build_dirs+=(build-asan)
-	[ -x test/fuzz/run.sh ] && stage "fuzzing (bounded)" test/fuzz/run.sh "${FUZZ_SECONDS:-20}"
+	[ -x test/fuzz/run.sh ] && stage "fuzzing (bounded)" test/fuzz/run.sh -j 2 "${FUZZ_SECONDS:-20}"
 	[ -x test/run-valgrind.sh ] && stage "helper tests under valgrind" test/run-valgrind.sh build-valgrind && build_dirs+=(build-valgrind)
 fi
 
