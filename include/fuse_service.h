@@ -20,10 +20,11 @@
  * if (!fuse_service_accepted(sf))
  *         return run_classic(argc, argv);     // not socket-activated
  * fuse_service_append_args(sf, &args);        // the user's command line
- * fuse_service_parse_cmdline_opts(&args, &opts);
- * fuse_service_request_file(sf, dev, O_RDWR, 0, 0);
- * fuse_service_receive_file(sf, dev, &fd);    // opened by the helper
+ * fuse_opt_parse(&args, &cfg, my_opts, my_proc); // own options, the source
+ * fuse_service_request_file(sf, cfg.dev, O_RDWR, 0, 0);
+ * fuse_service_receive_file(sf, cfg.dev, &fd); // opened by the helper
  * fuse_service_finish_file_requests(sf);
+ * fuse_service_parse_cmdline_opts(&args, &opts); // generic ones, mountpoint
  * se = fuse_session_new(&args, &ops, sizeof(ops), priv);
  * fuse_service_session_mount(sf, se, S_IFDIR, &opts);
  * fuse_service_send_goodbye(sf, 0);           // mount(8) returns here
