@@ -110,9 +110,12 @@ as_nobody() {
 }
 
 # run_helper ARGS... (as root); run_helper_nobody ARGS... (setuid copy, as nobody)
-# Sets RC, and $WORK/err holds stderr.
+# Sets RC, and $WORK/err holds stderr. FSVC_HELPER_WRAPPER (e.g. a valgrind
+# command line, see test/run-valgrind.sh) wraps the root runs; a setuid copy
+# cannot run under a wrapper with its privileges.
 run_helper() {
-	timeout 120 "$HELPER" "$@" >"$WORK/out" 2>"$WORK/err"
+	# shellcheck disable=SC2086 # the wrapper is a command line
+	timeout 120 ${FSVC_HELPER_WRAPPER:-} "$HELPER" "$@" >"$WORK/out" 2>"$WORK/err"
 	RC=$?
 }
 run_helper_nobody() {
