@@ -499,7 +499,7 @@ t_installed_wrongly() {
 
 t_new_mount_api() {
 	start_activator newapi 0600 "$SERVER"
-	strace -f -o "$WORK/strace" -e trace=fsopen,fsconfig,fsmount,move_mount,mount \
+	traced -f -o "$WORK/strace" -e trace=fsopen,fsconfig,fsmount,move_mount,mount \
 		"$HELPER" src "$MNT" -t fuse.newapi -o ro 2>"$WORK/err"
 	check "mounted" is_mounted "$MNT"
 	check "fsopen used" grep -q 'fsopen("fuse"' "$WORK/strace"
@@ -514,7 +514,7 @@ t_new_mount_api() {
 
 t_legacy_fallback() {
 	start_activator legacy 0600 "$SERVER"
-	strace -f -o "$WORK/strace" -e trace=fsopen,mount -e inject=fsopen:error=ENOSYS \
+	traced -f -o "$WORK/strace" -e trace=fsopen,mount -e inject=fsopen:error=ENOSYS \
 		"$HELPER" src "$MNT" -t fuse.legacy 2>"$WORK/err"
 	check "mount(2) used" grep -q 'mount("legacy", ".", "fuse.legacy", MS_NOSUID|MS_NODEV' "$WORK/strace"
 	check "mounted with its subtype" bash -c "grep -q ' $MNT .* - fuse.legacy ' /proc/self/mountinfo"
@@ -525,7 +525,7 @@ t_legacy_fallback() {
 
 t_legacy_detach_after_failure() {
 	start_activator legnobye 0600 "$SERVER" --no-goodbye
-	strace -f -o "$WORK/strace" -e trace=fsopen,mount,umount2 -e inject=fsopen:error=ENOSYS \
+	traced -f -o "$WORK/strace" -e trace=fsopen,mount,umount2 -e inject=fsopen:error=ENOSYS \
 		"$HELPER" src "$MNT" -t fuse.legnobye 2>"$WORK/err"
 	check "mount(2) used" grep -q 'mount("legnobye"' "$WORK/strace"
 	check "detached again" grep -q 'umount2("/proc/self/fd/[0-9]*", MNT_DETACH) = 0' "$WORK/strace"
@@ -533,7 +533,7 @@ t_legacy_detach_after_failure() {
 	# The same for a regular file covered by the new mount's root.
 	echo x >"$WORK/file"
 	start_activator legnobyef 0600 "$SERVER" --file-root --no-goodbye
-	strace -f -o "$WORK/strace2" -e trace=fsopen,mount,umount2 -e inject=fsopen:error=ENOSYS \
+	traced -f -o "$WORK/strace2" -e trace=fsopen,mount,umount2 -e inject=fsopen:error=ENOSYS \
 		"$HELPER" src "$WORK/file" -t fuse.legnobyef 2>"$WORK/err"
 	check "file: mount(2) used" grep -q 'mount("legnobyef", "/proc/self/fd/' "$WORK/strace2"
 	check "file: detached again" grep -q 'umount2("/proc/self/fd/[0-9]*", MNT_DETACH) = 0' "$WORK/strace2"
@@ -632,7 +632,9 @@ t_nonroot_bdev_blocksize() {
 t_bdev_fstat_fails() {
 	echo x >"$WORK/img"
 	start_fake bdevfstat hello files "bdev:$WORK/img" bye:0
-	FSVC_SHIM_FSTAT_FAIL=$WORK/img LD_PRELOAD=$SHIM run_helper src "$MNT" -t fuse.bdevfstat -o "dev=$WORK/img"
+	# In a sanitized build the shim comes before the ASan runtime: allow it.
+	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+		FSVC_SHIM_FSTAT_FAIL=$WORK/img LD_PRELOAD=$SHIM run_helper src "$MNT" -t fuse.bdevfstat -o "dev=$WORK/img"
 	wait_fake_done
 	check "fstat's EIO in the reply" log_has "OPEN $WORK/img -> 5 fd=0"
 	check "message" err_has "fuservicemount3: $WORK/img: Input/output error"
@@ -705,7 +707,7 @@ t_page_limit_legacy() {
 	local opts
 	opts=$(padded_opts 4068)
 	start_fake pagelegacy hello files type:0 name:src "mntp:0x4000:$MNT" "opts:$opts" doit:6 bye:0
-	strace -f -o "$WORK/strace" -e trace=fsopen,mount -e inject=fsopen:error=ENOSYS \
+	traced -f -o "$WORK/strace" -e trace=fsopen,mount -e inject=fsopen:error=ENOSYS \
 		"$HELPER" src "$MNT" -t fuse.pagelegacy 2>"$WORK/err"
 	wait_fake_done
 	check "mount(2) data over a page: EINVAL" log_has "DOIT -> 22"
@@ -733,7 +735,7 @@ SRV
 	touch "$WORK/attack"
 	# mount(2) forced; every readlink() returns 4 s late, leaving time to swap
 	# a directory while the helper looks for its new mount.
-	strace -f -o "$WORK/strace" -e trace=fsopen,mount,readlink,readlinkat,umount2 \
+	traced -f -o "$WORK/strace" -e trace=fsopen,mount,readlink,readlinkat,umount2 \
 		-e inject=fsopen:error=ENOSYS -e inject=readlink,readlinkat:delay_exit=4000000 \
 		"$HELPER" src "$WORK/att/x/mnt" -t fuse.redirect 2>"$WORK/err" &
 	local h=$! i

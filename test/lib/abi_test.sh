@@ -63,7 +63,11 @@ mkdir -p "$work/mnt" "$sockdir"
 
 flags=$(PKG_CONFIG_PATH=$pcdir pkg-config --cflags --libs fuse3-service) ||
 	{ fail "pkg-config does not find fuse3-service"; exit 1; }
-if cc -Wall -Wextra -Werror -o "$work/server" "$server_c" $flags 2>"$work/cc.log"; then
+# A sanitized library needs its runtime in the program that loads it.
+sanitize=
+ldd "$lib" | grep -q libasan && sanitize="-fsanitize=address,undefined"
+# shellcheck disable=SC2086 # word splitting of the flags is the point
+if cc -Wall -Wextra -Werror $sanitize -o "$work/server" "$server_c" $flags 2>"$work/cc.log"; then
 	ok "cc server.c \$(pkg-config --cflags --libs fuse3-service)"
 else
 	cat "$work/cc.log"
