@@ -41,6 +41,17 @@ void refused(Conversation &c, const RawPacket &p, int err, const char *what)
 	c.bye();
 }
 
+/* A well-formed command the helper must refuse with err, changing nothing. */
+void refused_command(Conversation &c, const proto::Command &cmd, int err, const char *what)
+{
+	if (!c.start())
+		return;
+	auto before = c.fds();
+	c.command(cmd, err, what);
+	c.expect_same_fds(before, what);
+	c.bye();
+}
+
 /* An OPEN/BDEV the helper must refuse with OPEN_REPLY {err, echoed}. */
 void refused_open(Conversation &c, const RawPacket &p, const std::string &echoed, int err,
 		  const char *what)
@@ -553,13 +564,8 @@ void mntp_not_in_args(Conversation &c)
 void mntp_option_value(Conversation &c)
 {
 	/* rootonly appears only as "-o cache=<dir>/rootonly": not a mountpoint. */
-	if (!c.start())
-		return;
-	auto before = c.fds();
-	c.command(proto::MountpointCommand{kFmtDir, c.paths().rootonly()}, EINVAL,
-		  "MNTP of a path that is only an option value");
-	c.expect_same_fds(before, "MNTP option value");
-	c.bye();
+	refused_command(c, proto::MountpointCommand{kFmtDir, c.paths().rootonly()}, EINVAL,
+			"MNTP of a path that is only an option value");
 }
 
 void mntp_repeat(Conversation &c)
@@ -569,36 +575,21 @@ void mntp_repeat(Conversation &c)
 
 void mntp_dir_as_file(Conversation &c)
 {
-	if (!c.start())
-		return;
-	auto before = c.fds();
-	c.command(proto::MountpointCommand{kFmtReg, c.paths().mnt()}, EISDIR,
-		  "MNTP expecting a file on a directory");
-	c.expect_same_fds(before, "MNTP dir as file");
-	c.bye();
+	refused_command(c, proto::MountpointCommand{kFmtReg, c.paths().mnt()}, EISDIR,
+			"MNTP expecting a file on a directory");
 }
 
 void mntp_file_as_dir(Conversation &c)
 {
-	if (!c.start())
-		return;
-	auto before = c.fds();
-	c.command(proto::MountpointCommand{kFmtDir, c.paths().file()}, ENOTDIR,
-		  "MNTP expecting a directory on a file");
-	c.expect_same_fds(before, "MNTP file as dir");
-	c.bye();
+	refused_command(c, proto::MountpointCommand{kFmtDir, c.paths().file()}, ENOTDIR,
+			"MNTP expecting a directory on a file");
 }
 
 /* ---- command phase: order ------------------------------------------------- */
 
 void doit_first(Conversation &c)
 {
-	if (!c.start())
-		return;
-	auto before = c.fds();
-	c.command(proto::MountCommand{kSafeMsFlags}, EINVAL, "DOIT before anything");
-	c.expect_same_fds(before, "DOIT first");
-	c.bye();
+	refused_command(c, proto::MountCommand{kSafeMsFlags}, EINVAL, "DOIT before anything");
 }
 
 void doit_without_mntp(Conversation &c)
@@ -841,12 +832,8 @@ void mntp_file_swap(Conversation &c)
 
 void nobody_type_fuseblk(Conversation &c)
 {
-	if (!c.start())
-		return;
-	auto before = c.fds();
-	c.command(proto::FsopenCommand{proto::kFsopenFuseblk}, EPERM, "TYPE fuseblk as nobody");
-	c.expect_same_fds(before, "TYPE fuseblk");
-	c.bye();
+	refused_command(c, proto::FsopenCommand{proto::kFsopenFuseblk}, EPERM,
+			"TYPE fuseblk as nobody");
 }
 
 void nobody_allow_other(Conversation &c)
