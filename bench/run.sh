@@ -68,7 +68,8 @@ service_umount() { umount "$work/mnt"; }
 
 systemd-socket-activate --seqpacket --accept -l "$sockdir/$subtype" "$server" >/dev/null 2>&1 &
 act_pid=$!
-for _ in $(seq 500); do [ -S "$sockdir/$subtype" ] && break; sleep 0.01; done
+. "$(dirname "$0")/../test/common/wait_listening.sh"
+fsvc_wait_listening "$sockdir/$subtype" || { echo "bench: the activator does not listen" >&2; exit 1; }
 
 declare -A lat mbps
 for mode in classic service; do

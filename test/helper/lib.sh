@@ -75,12 +75,7 @@ start_activator() {
 	setsid systemd-socket-activate --seqpacket --accept -l "$SOCKDIR/$sub" "$@" \
 		>>"$WORK/activator.log" 2>&1 &
 	ACTIVATORS+=("$!")
-	local i
-	for i in $(seq 1 200); do
-		[ -S "$SOCKDIR/$sub" ] && break
-		sleep 0.05
-	done
-	[ -S "$SOCKDIR/$sub" ] || { fail "activator for $sub did not start"; exit 1; }
+	fsvc_wait_listening "$SOCKDIR/$sub" || { fail "activator for $sub did not start"; exit 1; }
 	chmod "$mode" "$SOCKDIR/$sub"
 }
 

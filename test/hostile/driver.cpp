@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "driver.h"
 
+#include "../common/wait_listening.h"
+
 #include <cerrno>
 #include <chrono>
 #include <csignal>
@@ -199,10 +201,8 @@ int run_scenario(const Scenario &s, const DriverConfig &cfg)
 	const pid_t activator = spawn({"systemd-socket-activate", "--seqpacket", "--accept", "-l",
 				       sock, cfg.self, "--serve", s.name, p.dir},
 				      p.at("server.log"), p.at("server.log"), false);
-	for (int i = 0; i < 1000 && ::access(sock.c_str(), F_OK) != 0; i++)
-		std::this_thread::sleep_for(std::chrono::milliseconds(5));
-	if (::access(sock.c_str(), F_OK) != 0)
-		checks.fail("the socket activator did not create " + sock);
+	if (!test::wait_listening(sock, std::chrono::seconds(5)))
+		checks.fail("the socket activator did not listen on " + sock);
 	if (nobody)
 		(void)::chmod(sock.c_str(), 0666);
 

@@ -81,7 +81,8 @@ echo "read back through /dev/fuse" >"$work/backing"
 systemd-socket-activate --seqpacket --accept -l "$sockdir/$subtype" "$work/server" \
 	>"$work/activator.log" 2>&1 &
 act=$!
-for _ in $(seq 200); do [ -S "$sockdir/$subtype" ] && break; sleep 0.01; done
+. "$(dirname "$0")/../common/wait_listening.sh"
+fsvc_wait_listening "$sockdir/$subtype" || fail "the activator does not listen"
 
 if "$helper" "$work/backing" "$work/mnt" -t "fuse.$subtype" -o "backing=$work/backing" \
 	2>"$work/helper.log"; then

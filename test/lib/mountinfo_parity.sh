@@ -51,7 +51,8 @@ wait_mounted() {
 systemd-socket-activate --seqpacket --accept -l "$sockdir/$subtype" "$server" \
 	>"$work/activator.log" 2>&1 &
 act=$!
-for _ in $(seq 200); do [ -S "$sockdir/$subtype" ] && break; sleep 0.01; done
+. "$(dirname "$0")/../common/wait_listening.sh"
+fsvc_wait_listening "$sockdir/$subtype" || { echo "FAIL - the activator does not listen"; exit 1; }
 
 fails=0
 check() {

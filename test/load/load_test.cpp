@@ -37,6 +37,8 @@
 #include <unistd.h>
 #include <vector>
 
+#include "../common/wait_listening.h"
+
 namespace
 {
 
@@ -244,8 +246,12 @@ int run(const Config &cfg)
 	const pid_t activator = spawn(
 	    {"/usr/bin/systemd-socket-activate", "--seqpacket", "--accept", "-l", sock, cfg.server},
 	    g_dir + "/activator.log");
-	for (int i = 0; i < 1000 && ::access(sock.c_str(), F_OK) != 0; i++)
-		std::this_thread::sleep_for(std::chrono::milliseconds(5));
+	if (!fsvc::test::wait_listening(sock, std::chrono::seconds(5))) {
+		std::fprintf(stderr, "the socket activator did not listen on %s\n", sock.c_str());
+		::kill(activator, SIGTERM);
+		::waitpid(activator, nullptr, 0);
+		return 1;
+	}
 
 	const size_t mounts0 = count_mounts();
 	const size_t fds0 = count_fds(activator);

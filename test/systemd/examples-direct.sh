@@ -14,6 +14,7 @@
 # usage: examples-direct.sh BUILD_DIR
 # Exit: 0 pass, 1 fail, 77 skip (not root / no /dev/fuse).
 set -uo pipefail
+. "$(dirname "$0")/../common/wait_listening.sh"
 
 build=$(cd "${1:?usage: examples-direct.sh BUILD_DIR}" && pwd)
 helper=$build/util/fuservicemount3-test
@@ -131,18 +132,14 @@ fi
 # serve SUBTYPE PROGRAM: one PROGRAM per connection to $sockdir/SUBTYPE.
 serve()
 {
-	local sub=$1 prog=$2 i
+	local sub=$1 prog=$2
 	mkdir -p "$sockdir"
 	rm -f "$sockdir/$sub"
 	sockets+=("$sockdir/$sub")
 	setsid systemd-socket-activate --seqpacket --accept -l "$sockdir/$sub" \
 		"$build/example/$prog" >>"$work/$sub.log" 2>&1 &
 	activators+=("$!")
-	for ((i = 0; i < 200; i++)); do
-		[ -S "$sockdir/$sub" ] && break
-		sleep 0.05
-	done
-	[ -S "$sockdir/$sub" ] || { bad "no socket for $sub"; exit 1; }
+	fsvc_wait_listening "$sockdir/$sub" || { bad "no socket for $sub"; exit 1; }
 	chmod 0666 "$sockdir/$sub"
 }
 ll=exll$$
