@@ -23,6 +23,8 @@ subtype=bench_ll_$$
 work=$(mktemp -d /tmp/fsvc-bench.XXXXXX)
 act_pid=
 cleanup() {
+	# No set -e in here: a killed activator's wait status must not stop the rest.
+	set +e
 	mountpoint -q "$work/mnt" 2>/dev/null && umount -l "$work/mnt"
 	[ -n "$act_pid" ] && kill "$act_pid" 2>/dev/null && wait "$act_pid" 2>/dev/null
 	rm -f "$sockdir/$subtype"
