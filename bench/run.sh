@@ -63,7 +63,7 @@ read_mbps() {
 	echo $((64 * 1000000 / (t1 - t0)))
 }
 
-classic_mount() { "$server" -f "$work/disk.img" "$work/mnt" & srv=$!; wait_mounted; }
+classic_mount() { "$server" -f "$work/disk.img" "$work/mnt" 2>/dev/null & srv=$!; wait_mounted; }
 classic_umount() { umount "$work/mnt"; wait_gone "$srv"; }
 service_mount() { "$helper" "$work/disk.img" "$work/mnt" -t "fuse.$subtype"; }
 service_umount() { umount "$work/mnt"; }
