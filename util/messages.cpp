@@ -8,16 +8,21 @@
 namespace fsvc::helper
 {
 
-void say(const char *fmt, ...)
+void vsay(const char *program, const char *fmt, va_list ap)
 {
 	char line[2048];
+	std::vsnprintf(line, sizeof(line), fmt, ap);
+	/* One write per line, so parallel helpers never interleave mid-line. */
+	std::fprintf(stderr, "%s: %s\n", program, line);
+	std::fflush(stderr);
+}
+
+void say(const char *fmt, ...)
+{
 	va_list ap;
 	va_start(ap, fmt);
-	std::vsnprintf(line, sizeof(line), fmt, ap);
+	vsay(kProgramName, fmt, ap);
 	va_end(ap);
-	/* One write per line, so parallel helpers never interleave mid-line. */
-	std::fprintf(stderr, "%s: %s\n", kProgramName, line);
-	std::fflush(stderr);
 }
 
 std::string printable(std::string_view s)

@@ -7,6 +7,7 @@
  */
 #pragma once
 
+#include <cstdarg>
 #include <string>
 #include <string_view>
 
@@ -17,6 +18,9 @@ inline constexpr const char *kProgramName = "fuservicemount3";
 
 /* Print "fuservicemount3: <formatted text>\n" on stderr. */
 void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* The same line for another of our programs (the mount(8) front end). */
+void vsay(const char *program, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 
 /* A copy of s with control and non-ASCII bytes replaced by '?'. */
 std::string printable(std::string_view s);

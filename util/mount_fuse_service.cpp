@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "fsvc_config.h"
+#include "messages.h"
 
 #ifdef FSVC_TEST_SOCKET_DIR
 #define FRONTEND_SOCKET_DIR FSVC_TEST_SOCKET_DIR
@@ -40,12 +41,10 @@ constexpr const char *kName = "mount.fuse-service";
 void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void say(const char *fmt, ...)
 {
-	char line[2048];
 	va_list ap;
 	va_start(ap, fmt);
-	std::vsnprintf(line, sizeof(line), fmt, ap);
+	fsvc::helper::vsay(kName, fmt, ap);
 	va_end(ap);
-	std::fprintf(stderr, "%s: %s\n", kName, line);
 }
 
 bool starts_with(std::string_view s, std::string_view p)
