@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "driver.h"
 
+#include "../common/spawn.h"
 #include "../common/wait_listening.h"
 
 #include <cerrno>
@@ -30,8 +31,9 @@ namespace
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-constexpr uid_t kNobody = 65534;
-constexpr gid_t kNogroup = 65534;
+using test::kNobody;
+using test::kNogroup;
+using test::spawn;
 
 struct Checks {
 	int failures = 0;
@@ -107,34 +109,6 @@ bool wait_for(pid_t pid, int seconds, int *status)
 		}
 		std::this_thread::sleep_for(std::chrono::milliseconds(5));
 	}
-}
-
-pid_t spawn(const std::vector<std::string> &argv, const std::string &out, const std::string &err,
-	    bool as_nobody)
-{
-	std::vector<char *> args;
-	for (const auto &a : argv)
-		args.push_back(const_cast<char *>(a.c_str()));
-	args.push_back(nullptr);
-
-	pid_t pid = ::fork();
-	if (pid != 0)
-		return pid;
-	int null = ::open("/dev/null", O_RDONLY);
-	int o = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0644);
-	int e = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0644);
-	if (null < 0 || o < 0 || e < 0)
-		::_exit(126);
-	::dup2(null, 0);
-	::dup2(o, 1);
-	::dup2(e, 2);
-	::closefrom(3);
-	if (as_nobody &&
-	    (::setgroups(0, nullptr) < 0 || ::setresgid(kNogroup, kNogroup, kNogroup) < 0 ||
-	     ::setresuid(kNobody, kNobody, kNobody) < 0))
-		::_exit(126);
-	::execvp(args[0], args.data());
-	::_exit(127);
 }
 
 /* Detach whatever is still mounted under dir; returns what was found. */

@@ -37,6 +37,7 @@
 #include <unistd.h>
 #include <vector>
 
+#include "../common/spawn.h"
 #include "../common/wait_listening.h"
 
 namespace
@@ -126,23 +127,7 @@ size_t count_descendants(pid_t pid)
 
 pid_t spawn(const std::vector<std::string> &argv, const std::string &log)
 {
-	std::vector<char *> args;
-	for (const auto &a : argv)
-		args.push_back(const_cast<char *>(a.c_str()));
-	args.push_back(nullptr);
-	pid_t pid = ::fork();
-	if (pid != 0)
-		return pid;
-	int null = ::open("/dev/null", O_RDONLY);
-	int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-	if (null < 0 || out < 0)
-		::_exit(126);
-	::dup2(null, 0);
-	::dup2(out, 1);
-	::dup2(out, 2);
-	::closefrom(3);
-	::execv(args[0], args.data());
-	::_exit(127);
+	return fsvc::test::spawn(argv, log, log);
 }
 
 bool mounted_fuse(const std::string &mnt)
