@@ -22,11 +22,12 @@ subtype=bench_ll_$$
 
 work=$(mktemp -d /tmp/fsvc-bench.XXXXXX)
 act_pid=
+. "$(dirname "$0")/../test/common/activator.sh"
 cleanup() {
 	# No set -e in here: a killed activator's wait status must not stop the rest.
 	set +e
-	mountpoint -q "$work/mnt" 2>/dev/null && umount -l "$work/mnt"
-	[ -n "$act_pid" ] && kill "$act_pid" 2>/dev/null && wait "$act_pid" 2>/dev/null
+	fsvc_unmount_under "$work"
+	[ -n "$act_pid" ] && fsvc_stop_activators "$act_pid"
 	rm -f "$sockdir/$subtype"
 	rm -rf "$work"
 }
@@ -68,10 +69,9 @@ classic_umount() { umount "$work/mnt"; wait_gone "$srv"; }
 service_mount() { "$helper" "$work/disk.img" "$work/mnt" -t "fuse.$subtype"; }
 service_umount() { umount "$work/mnt"; }
 
-systemd-socket-activate --seqpacket --accept -l "$sockdir/$subtype" "$server" >/dev/null 2>&1 &
-act_pid=$!
-. "$(dirname "$0")/../test/common/wait_listening.sh"
-fsvc_wait_listening "$sockdir/$subtype" || { echo "bench: the activator does not listen" >&2; exit 1; }
+fsvc_start_activator "$sockdir/$subtype" /dev/null "$server" ||
+	{ echo "bench: the activator does not listen" >&2; exit 1; }
+act_pid=$FSVC_ACTIVATOR
 
 declare -A lat mbps
 for mode in classic service; do

@@ -3,7 +3,7 @@
  * Wait until a unix socket is bound at a path and listening. The file
  * appears at bind(), listen() comes just after: a connect in between gets
  * ECONNREFUSED. A probing connect would start a server (Accept=yes), so
- * /proc/net/unix is read instead. Same rule as wait_listening.sh.
+ * /proc/net/unix is read instead. Same rule as activator.sh.
  */
 #pragma once
 

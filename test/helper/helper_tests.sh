@@ -8,7 +8,7 @@ if [ "$(id -u)" != 0 ]; then
 	echo "needs root (real mounts, a setuid copy of the helper)"
 	exit 77
 fi
-. "$(dirname "$0")/../common/wait_listening.sh"
+. "$(dirname "$0")/../common/activator.sh"
 . "$(dirname "$0")/lib.sh"
 
 MNT=$WORK/mnt

@@ -23,24 +23,16 @@ LOOPS=() # loop devices a test set up
 FAILED=0
 
 cleanup() {
-	local m p
+	local p
 	for p in "${PIDS[@]}"; do
 		kill -KILL "$p" 2>/dev/null
 		wait "$p" 2>/dev/null
 	done
-	# Innermost first.
-	for m in $(awk -v w="$WORK" '$5 ~ "^"w {print $5}' /proc/self/mountinfo | sort -r); do
-		umount -l "$m" 2>/dev/null
-	done
+	fsvc_unmount_under "$WORK"
 	for p in "${LOOPS[@]}"; do
 		losetup -d "$p" 2>/dev/null
 	done
-	for p in "${ACTIVATORS[@]}"; do
-		kill -TERM -- "-$p" 2>/dev/null
-	done
-	for p in "${ACTIVATORS[@]}"; do
-		wait "$p" 2>/dev/null
-	done
+	fsvc_stop_activators "${ACTIVATORS[@]}"
 	local s
 	for s in "${SUBTYPES[@]}"; do
 		rm -f "$SOCKDIR/$s"
@@ -70,12 +62,11 @@ start_activator() {
 	local sub=$1 mode=$2
 	shift 2
 	mkdir -p "$SOCKDIR"
-	rm -f "$SOCKDIR/$sub"
 	SUBTYPES+=("$sub")
-	setsid systemd-socket-activate --seqpacket --accept -l "$SOCKDIR/$sub" "$@" \
-		>>"$WORK/activator.log" 2>&1 &
-	ACTIVATORS+=("$!")
-	fsvc_wait_listening "$SOCKDIR/$sub" || { fail "activator for $sub did not start"; exit 1; }
+	fsvc_start_activator "$SOCKDIR/$sub" "$WORK/activator.log" "$@"
+	local listening=$?
+	ACTIVATORS+=("$FSVC_ACTIVATOR")
+	[ $listening -eq 0 ] || { fail "activator for $sub did not start"; exit 1; }
 	chmod "$mode" "$SOCKDIR/$sub"
 }
 

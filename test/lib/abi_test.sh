@@ -52,9 +52,10 @@ grep -q '^Requires: fuse3' "$installed_pc" || fail "installed .pc does not requi
 work=$(mktemp -d /tmp/fsvc-abi.XXXXXX)
 subtype=abi_$$
 act=
+. "$(dirname "$0")/../common/activator.sh"
 cleanup() {
-	mountpoint -q "$work/mnt" 2>/dev/null && umount -l "$work/mnt"
-	[ -n "$act" ] && kill "$act" 2>/dev/null && wait "$act" 2>/dev/null
+	fsvc_unmount_under "$work"
+	[ -n "$act" ] && fsvc_stop_activators "$act"
 	rm -f "$sockdir/$subtype"
 	rm -rf "$work"
 }
@@ -78,11 +79,9 @@ ldd "$work/server" | grep -q "libfuse_service.so.1 => $(dirname "$lib")" ||
 	fail "the server does not load the library under test"
 
 echo "read back through /dev/fuse" >"$work/backing"
-systemd-socket-activate --seqpacket --accept -l "$sockdir/$subtype" "$work/server" \
-	>"$work/activator.log" 2>&1 &
-act=$!
-. "$(dirname "$0")/../common/wait_listening.sh"
-fsvc_wait_listening "$sockdir/$subtype" || fail "the activator does not listen"
+fsvc_start_activator "$sockdir/$subtype" "$work/activator.log" "$work/server" ||
+	fail "the activator does not listen"
+act=$FSVC_ACTIVATOR
 
 if "$helper" "$work/backing" "$work/mnt" -t "fuse.$subtype" -o "backing=$work/backing" \
 	2>"$work/helper.log"; then

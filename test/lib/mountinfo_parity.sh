@@ -20,10 +20,11 @@ server=$1 helper=$2 sockdir=$3
 work=$(mktemp -d /tmp/fsvc-parity.XXXXXX)
 subtype=parity_$$
 act= srv=
+. "$(dirname "$0")/../common/activator.sh"
 cleanup() {
-	mountpoint -q "$work/mnt" 2>/dev/null && umount -l "$work/mnt"
+	fsvc_unmount_under "$work"
 	[ -n "$srv" ] && kill "$srv" 2>/dev/null && wait "$srv" 2>/dev/null
-	[ -n "$act" ] && kill "$act" 2>/dev/null && wait "$act" 2>/dev/null
+	[ -n "$act" ] && fsvc_stop_activators "$act"
 	rm -f "$sockdir/$subtype"
 	rm -rf "$work"
 }
@@ -48,11 +49,9 @@ wait_mounted() {
 	return 1
 }
 
-systemd-socket-activate --seqpacket --accept -l "$sockdir/$subtype" "$server" \
-	>"$work/activator.log" 2>&1 &
-act=$!
-. "$(dirname "$0")/../common/wait_listening.sh"
-fsvc_wait_listening "$sockdir/$subtype" || { echo "FAIL - the activator does not listen"; exit 1; }
+fsvc_start_activator "$sockdir/$subtype" "$work/activator.log" "$server" ||
+	{ echo "FAIL - the activator does not listen"; exit 1; }
+act=$FSVC_ACTIVATOR
 
 fails=0
 check() {

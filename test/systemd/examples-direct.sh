@@ -14,7 +14,7 @@
 # usage: examples-direct.sh BUILD_DIR
 # Exit: 0 pass, 1 fail, 77 skip (not root / no /dev/fuse).
 set -uo pipefail
-. "$(dirname "$0")/../common/wait_listening.sh"
+. "$(dirname "$0")/../common/activator.sh"
 
 build=$(cd "${1:?usage: examples-direct.sh BUILD_DIR}" && pwd)
 helper=$build/util/fuservicemount3-test
@@ -51,16 +51,9 @@ loopdev=
 
 cleanup()
 {
-	local m p
-	for m in $(awk -v w="$work" 'index($5, w) == 1 {print $5}' /proc/self/mountinfo | sort -r); do
-		umount "$m" 2>/dev/null || umount -l "$m"
-	done
-	for p in "${activators[@]}"; do
-		kill -TERM -- "-$p" 2>/dev/null
-	done
-	for p in "${activators[@]}"; do
-		wait "$p" 2>/dev/null
-	done
+	local p
+	fsvc_unmount_under "$work"
+	fsvc_stop_activators "${activators[@]}"
 	for p in "${sockets[@]}"; do
 		rm -f "$p"
 	done
@@ -134,12 +127,11 @@ serve()
 {
 	local sub=$1 prog=$2
 	mkdir -p "$sockdir"
-	rm -f "$sockdir/$sub"
 	sockets+=("$sockdir/$sub")
-	setsid systemd-socket-activate --seqpacket --accept -l "$sockdir/$sub" \
-		"$build/example/$prog" >>"$work/$sub.log" 2>&1 &
-	activators+=("$!")
-	fsvc_wait_listening "$sockdir/$sub" || { bad "no socket for $sub"; exit 1; }
+	fsvc_start_activator "$sockdir/$sub" "$work/$sub.log" "$build/example/$prog"
+	local listening=$?
+	activators+=("$FSVC_ACTIVATOR")
+	[ $listening -eq 0 ] || { bad "no socket for $sub"; exit 1; }
 	chmod 0666 "$sockdir/$sub"
 }
 ll=exll$$
