@@ -250,17 +250,9 @@ FUSE_SERVICE_EXPORT int fuse_service_session_mount(struct fuse_service *sf, stru
 		steps.push_back({"fs mtab options", proto::MtabOptsCommand{*req->mtab_opts}});
 	steps.push_back({"mount", proto::MountCommand{req->ms_flags}});
 
-	for (const Step &step : steps) {
-		uint32_t helper_error = 0;
-		int r = send_command(*sf, step.cmd, &helper_error);
-		if (r < 0)
+	for (const Step &step : steps)
+		if (int r = send_command(*sf, step.what, step.cmd); r < 0)
 			return r;
-		if (helper_error != 0) {
-			log_error("service %s: %s", step.what,
-				  std::strerror(static_cast<int>(helper_error)));
-			return helper_error > 4095 ? -EPROTO : -static_cast<int>(helper_error);
-		}
-	}
 
 	/* systemd tracks the main process: stay in the foreground, off the mount. */
 	opts->foreground = 1;

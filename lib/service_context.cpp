@@ -48,22 +48,20 @@ Result<UniqueFD> take_activation_socket(int nfds)
 			  "(the socket unit needs ListenSequentialPacket= and Accept=yes)");
 		return Error{-ESOCKTNOSUPPORT};
 	}
-	UniqueFD sock(fd);
+	/* Until every check passed, fd 3 stays the caller's: not closed on failure. */
 	int flags = ::fcntl(fd, F_GETFD);
 	if (flags < 0 || ::fcntl(fd, F_SETFD, flags | FD_CLOEXEC) < 0) {
 		int err = errno;
 		log_error("service socket set cloexec: %s", std::strerror(err));
-		(void)sock.release(); /* not ours to close on failure */
 		return Error{-err};
 	}
 	int size;
 	if (!sendbuf_big_enough(fd, &size)) {
 		log_error("max socket send buffer is %d, need at least %zu", size,
 			  proto::kOpenCmdHead + PATH_MAX + 1);
-		(void)sock.release();
 		return Error{-ENOBUFS};
 	}
-	return sock;
+	return UniqueFD(fd);
 }
 
 int negotiate_hello(fuse_service &sf)
@@ -138,34 +136,35 @@ int send_to_helper(const fuse_service &sf, std::span<const std::byte> bytes)
 	return r == -EPIPE ? -ECONNRESET : r;
 }
 
-int send_command(const fuse_service &sf, const proto::Command &cmd, uint32_t *helper_error)
+int send_command(const fuse_service &sf, const char *what, const proto::Command &cmd)
 {
-	const std::string name = std::visit(
-	    [](const auto &c) { return proto::magic_name(proto::packet_magic(proto::encode(c))); },
-	    cmd);
 	proto::Bytes bytes = proto::encode(cmd);
 	if (bytes.empty()) {
-		log_error("service %s command cannot be encoded (empty or too long)", name.c_str());
+		log_error("service %s command cannot be encoded (empty or too long)", what);
 		return -EINVAL;
 	}
 	int r = send_to_helper(sf, bytes);
 	if (r < 0) {
-		log_error("send service %s command: %s", name.c_str(), std::strerror(-r));
+		log_error("send service %s command: %s", what, std::strerror(-r));
 		return r;
 	}
 	auto pkt = recv_packet(sf.sock.get(), FdPolicy::Refuse);
 	if (!pkt) {
-		log_error("service %s reply: %s", name.c_str(), std::strerror(-pkt.error()));
+		log_error("service %s reply: %s", what, std::strerror(-pkt.error()));
 		return pkt.error();
 	}
 	auto reply = proto::decode_simple_reply(pkt->data);
 	if (!reply) {
-		log_error("malformed service %s reply (%zu bytes, magic %s)", name.c_str(),
+		log_error("malformed service %s reply (%zu bytes, magic %s)", what,
 			  pkt->data.size(),
 			  proto::magic_name(proto::packet_magic(pkt->data)).c_str());
 		return reply.error();
 	}
-	*helper_error = reply->error;
+	if (reply->error != 0) {
+		log_error("service %s: %s", what, std::strerror(static_cast<int>(reply->error)));
+		/* Not an errno we could hand on: the helper broke the protocol. */
+		return reply->error > 4095 ? -EPROTO : -static_cast<int>(reply->error);
+	}
 	return 0;
 }
 

@@ -53,9 +53,9 @@ int open_conversation(fuse_service &sf);
  * whether we notice it while sending (EPIPE) or while receiving. */
 int send_to_helper(const fuse_service &sf, std::span<const std::byte> bytes);
 
-/* Send a command and wait for its SIMPLE_REPLY. On success *helper_error is
- * the positive errno the helper answered with. */
-int send_command(const fuse_service &sf, const proto::Command &cmd, uint32_t *helper_error);
+/* Send a command and wait for its SIMPLE_REPLY: 0, the helper's refusal as a
+ * negative errno, or a socket/protocol failure. `what` names it in messages. */
+int send_command(const fuse_service &sf, const char *what, const proto::Command &cmd);
 
 int request_path(const fuse_service &sf, std::string_view path, bool blockdev, int open_flags,
 		 mode_t create_mode, unsigned int request_flags, unsigned int block_size);
