@@ -6,10 +6,6 @@
 namespace fsvc::helper
 {
 
-namespace
-{
-
-/* Split an -o list the way fuse_opt does: ',' separates, '\' escapes the next char. */
 std::vector<std::string> split_fuse_opts(std::string_view list)
 {
 	std::vector<std::string> out(1);
@@ -25,6 +21,9 @@ std::vector<std::string> split_fuse_opts(std::string_view list)
 	}
 	return out;
 }
+
+namespace
+{
 
 bool value_matches(std::string_view opt, std::string_view path)
 {

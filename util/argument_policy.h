@@ -9,6 +9,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace fsvc::helper
 {
@@ -26,5 +27,8 @@ bool is_positional_argument(std::span<const std::string> args, std::string_view 
  * glued on, `-XPATH`.
  */
 bool is_named_on_command_line(std::span<const std::string> args, std::string_view path);
+
+/* Split an -o list as fuse_opt does: ',' separates, '\\' escapes the next char. */
+std::vector<std::string> split_fuse_opts(std::string_view list);
 
 } // namespace fsvc::helper

@@ -372,9 +372,19 @@ Conversation::Next Conversation::on_mntopts(const proto::MntOptsCommand &c)
 		if (bad == "allow_other" || bad == "allow_root")
 			say("option %s only allowed if 'user_allow_other' is set in %s",
 			    bad.c_str(), kFuseConfPath);
+		else if (is_flag_undoing_key(bad))
+			say("mount option %s is not allowed: mount flags come with the mount "
+			    "command",
+			    bad.c_str());
 		else
 			say("mount option %s is set by the helper, not the server",
 			    printable(bad).c_str());
+		return reply(EPERM);
+	}
+	/* The server may add restrictions, never access the caller did not ask for. */
+	const CallerMountOptions &floor = opts_.mount_opts;
+	if (check_widening_options(c.value, floor.allow_other, floor.allow_root, &bad) < 0) {
+		say("option %s was not given by the caller", bad.c_str());
 		return reply(EPERM);
 	}
 	kernel_opts_ = c.value;
@@ -433,14 +443,19 @@ Conversation::Next Conversation::on_mount(const proto::MountCommand &c)
 	if (!caller_.is_root()) {
 		if (int r = check_nonroot_mountpoint(caller_, *mountpoint_, conf_); r < 0)
 			return reply(r);
-		ms_flags = clear_unsafe_flags(ms_flags);
 	}
+	/* The caller's options are a floor, for root as for anyone. */
+	ms_flags = apply_caller_floor(ms_flags, opts_.mount_opts, caller_.is_root());
 
 	MountRequest req;
 	req.fuseblk = fuseblk_;
 	req.subtype = opts_.subtype;
 	req.source = *source_;
 	req.kernel_opts = kernel_opts_;
+	if (opts_.mount_opts.default_permissions &&
+	    !(kernel_opts_ && has_kernel_option(*kernel_opts_, "default_permissions")))
+		req.kernel_opts = kernel_opts_ ? *kernel_opts_ + ",default_permissions"
+					       : std::string("default_permissions");
 	req.ms_flags = ms_flags;
 	req.fusedev_fd = fusedev_.get();
 	req.uid = caller_.uid();

@@ -181,11 +181,6 @@ std::optional<Request> parse(int argc, char **argv)
 		say("empty filesystem type");
 		return std::nullopt;
 	}
-	/* mount(8) mounts suid,dev by default; libfuse would not. Say it explicitly. */
-	if (r.dev)
-		r.options.emplace_back("dev");
-	if (r.suid)
-		r.options.emplace_back("suid");
 	return r;
 }
 
@@ -264,7 +259,13 @@ int run_classic(const Request &r)
 		return 1;
 	if (r.setuid_user.empty() && !std::getenv("HOME"))
 		setenv("HOME", "/root", 0); /* filesystems started at boot expect one */
-	std::string opts = joined(r.options);
+	/* mount(8) mounts suid,dev by default; libfuse would not. Say it explicitly. */
+	std::vector<std::string> options = r.options;
+	if (r.dev)
+		options.emplace_back("dev");
+	if (r.suid)
+		options.emplace_back("suid");
+	std::string opts = joined(options);
 	std::vector<const char *> av = {r.type.c_str()};
 	if (!r.source.empty())
 		av.push_back(r.source.c_str());

@@ -65,10 +65,23 @@ std::string bare_key(std::string_view token)
 	return key;
 }
 
+/*
+ * Superblock flags the kernel also reads from option data, where they would
+ * undo a DOIT flag (an "async" after our "sync"). A server sets flags in DOIT.
+ */
+constexpr std::array<std::string_view, 4> kFlagUndoingKeys = {"rw", "async", "nolazytime",
+							      "nomand"};
+
 int check_key(const std::string &key, bool allow_other_ok, std::string *bad)
 {
 	for (std::string_view owned : kHelperOwnedKeys) {
 		if (key == owned) {
+			*bad = key;
+			return -EPERM;
+		}
+	}
+	for (std::string_view undo : kFlagUndoingKeys) {
+		if (key == undo) {
 			*bad = key;
 			return -EPERM;
 		}
@@ -114,17 +127,40 @@ int check_kernel_options(std::string_view opts, bool allow_other_ok, std::string
 	return 0;
 }
 
-uint32_t clear_unsafe_flags(uint32_t ms_flags)
+bool is_flag_undoing_key(std::string_view key)
 {
-	if (!(ms_flags & MS_NOSUID)) {
-		say("unsafe option suid ignored");
-		ms_flags |= MS_NOSUID;
-	}
-	if (!(ms_flags & MS_NODEV)) {
-		say("unsafe option dev ignored");
-		ms_flags |= MS_NODEV;
-	}
-	return ms_flags;
+	for (std::string_view undo : kFlagUndoingKeys)
+		if (key == undo)
+			return true;
+	return false;
+}
+
+int check_widening_options(std::string_view opts, bool allow_other, bool allow_root,
+			   std::string *bad)
+{
+	auto check = [&](const std::string &key) {
+		if ((key == "allow_other" && !allow_other) ||
+		    (key == "allow_root" && !allow_root)) {
+			*bad = key;
+			return -EPERM;
+		}
+		return 0;
+	};
+	for (std::string_view tok : split_plain(opts))
+		if (int r = check(bare_key(tok)); r < 0)
+			return r;
+	for (const KernelOption &o : split_kernel_options(opts))
+		if (int r = check(o.key); r < 0)
+			return r;
+	return 0;
+}
+
+bool has_kernel_option(std::string_view opts, std::string_view key)
+{
+	for (const KernelOption &o : split_kernel_options(opts))
+		if (o.key == key)
+			return true;
+	return false;
 }
 
 NewApiFlags translate_ms_flags(uint32_t f)

@@ -27,7 +27,8 @@ std::vector<KernelOption> split_kernel_options(std::string_view opts);
 
 /*
  * Check an OPTS string. Returns 0, or -EPERM with *bad set to the offending
- * option: one the helper sets itself, or allow_other/allow_root when
+ * option: one the helper sets itself, a superblock flag that would undo a
+ * DOIT flag (rw, async, ...), or allow_other/allow_root when
  * allow_other_ok is false. Commas are considered both inside and outside
  * quotes, so a quoted value cannot hide an option from this check.
  */
@@ -40,11 +41,19 @@ inline constexpr uint32_t kAllowedMsFlags =
     0x400 /* MS_NOATIME */ | 0x800 /* MS_NODIRATIME */ | 0x8000 /* MS_SILENT */ |
     0x200000 /* MS_RELATIME */ | 0x1000000 /* MS_STRICTATIME */ | 0x2000000 /* MS_LAZYTIME */;
 
+/* rw, async, nolazytime, nomand: refused by check_kernel_options(). */
+bool is_flag_undoing_key(std::string_view key);
+
 /*
- * Non-root: set MS_NOSUID and MS_NODEV whatever the server asked, printing
- * "unsafe option suid|dev ignored" when that changes something.
+ * The widening options the caller did not ask for: -EPERM with *bad set
+ * when OPTS has allow_other (allow_root) and allow_other (allow_root) is
+ * false. Both readings of quotes, as in check_kernel_options().
  */
-uint32_t clear_unsafe_flags(uint32_t ms_flags);
+int check_widening_options(std::string_view opts, bool allow_other, bool allow_root,
+			   std::string *bad);
+
+/* Whether OPTS sets key (with or without a value). */
+bool has_kernel_option(std::string_view opts, std::string_view key);
 
 /* How the new mount API expresses a set of MS flags. */
 struct NewApiFlags {

@@ -141,6 +141,7 @@ Result<Options> parse_options(int argc, const char *const *argv, const Caller &c
 	if (!sub)
 		return Error{-EINVAL};
 	o.subtype = std::move(*sub);
+	o.mount_opts = parse_caller_mount_options(o.args);
 
 	if (check) {
 		if (!o.args.empty()) {

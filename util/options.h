@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "caller_options.h"
 #include "privileges.h"
 #include "result.h"
 
@@ -41,6 +42,8 @@ struct Options {
 	/* argv[1..] without "-t TYPE" and the helper's own flags: the server's view */
 	std::vector<std::string> args;
 	int timeout_ms = kDefaultTimeoutMs;
+	/* The caller's own -o options: the floor for the mount (see caller_options.h). */
+	CallerMountOptions mount_opts;
 
 	/* The limit for the whole conversation; root's --timeout scales it too. */
 	[[nodiscard]] int deadline_ms() const noexcept { return timeout_ms * kDeadlineFactor; }

@@ -555,10 +555,10 @@ t_frontend_mount8() {
 	frontend_ns '
 		mount -t fuse.fe8 src "$MNT" -o "backing=$WORK/backing" 2>"$WORK/err" || exit 11
 		[ "$(cat "$MNT/data")" = "via mount8" ] || exit 12
-		grep " $MNT " /proc/self/mountinfo | grep -q nosuid && exit 13
+		grep " $MNT " /proc/self/mountinfo | grep -q nosuid || exit 13
 		umount "$MNT" || exit 14'
 	local rc=$?
-	check "mount -t fuse.fe8 mounts through the service, suid,dev like mount(8) (rc=$rc)" [ $rc = 0 ]
+	check "mount -t fuse.fe8 mounts through the service, nosuid unlike mount(8): the image is untrusted (rc=$rc)" [ $rc = 0 ]
 	check "nothing left" nothing_left
 }
 
@@ -811,6 +811,55 @@ t_conf_hardening() {
 	check "a bad line shows only its first word" err_has "fuservicemount3: $CONF:1: unknown parameter 'root...'"
 	check "never the rest of it" bash -c "! grep -q Secret '$WORK/err'"
 	check "good lines still apply" log_has "HELLO flags=1"
+}
+
+# --- issue 8: a compromised server against its caller ----------------------------
+
+# has_opt MOUNTPOINT OPTION: OPTION among the mount's or its superblock's options.
+has_opt() { mount_opts "$1" | tr ',' '\n' | grep -qx -- "$2"; }
+
+# Finding 1: the caller's options are a floor. The server drops every
+# restriction (DOIT 0) and asks for allow_other, async and rw; none of it
+# sticks, for root as for nobody.
+options_floor_case() { # SUBTYPE RUNNER
+	local o
+	start_fake "$1" hello files opts:allow_other opts:allow_root opts:async opts:rw opts:max_read=131072 \
+		type:0 name:src "mntp:0x4000:$MNT" doit:0 bye:0
+	"$2" src "$MNT" -t "fuse.$1" -o ro,nosuid,nodev,noexec,noatime,nodiratime,sync,dirsync,default_permissions
+	wait_fake_done
+	check "$1: allow_other, allow_root, async, rw not asked for: EPERM" \
+		bash -c "[ \"\$(grep -c '^OPTS -> 1$' '$WORK/fake.log')\" = 4 ]"
+	check "$1: other options accepted" log_has "OPTS -> 0"
+	check "$1: mounted" log_has "DOIT -> 0"
+	for o in ro nosuid nodev noexec noatime nodiratime sync dirsync default_permissions; do
+		check "$1: $o kept" has_opt "$MNT" "$o"
+	done
+	check "$1: no allow_other" bash -c "! grep ' $MNT ' /proc/self/mountinfo | grep -q allow_other"
+	umount "$MNT"
+	# No -o at all: nosuid,nodev all the same; suid,dev only when asked (root).
+	start_fake "$1b" hello files type:0 name:src "mntp:0x4000:$MNT" doit:0 bye:0
+	"$2" src "$MNT" -t "fuse.$1b"
+	wait_fake_done
+	check "$1: no options: mounted" log_has "DOIT -> 0"
+	check "$1: no options: nosuid" has_opt "$MNT" nosuid
+	check "$1: no options: nodev" has_opt "$MNT" nodev
+	check "$1: message" err_has "fuservicemount3: unsafe option suid ignored"
+	umount "$MNT"
+}
+
+t_root_options_floor() {
+	options_floor_case rootfloor run_helper
+	start_fake rootfloorc hello files type:0 name:src "mntp:0x4000:$MNT" doit:0 bye:0
+	run_helper src "$MNT" -t fuse.rootfloorc -o nosuid,suid,dev
+	wait_fake_done
+	check "root asked for suid,dev: suid" bash -c "! grep ' $MNT ' /proc/self/mountinfo | grep -qw nosuid"
+	check "root asked for suid,dev: dev" bash -c "! grep ' $MNT ' /proc/self/mountinfo | grep -qw nodev"
+	umount "$MNT"
+}
+
+t_nonroot_options_floor() {
+	chown nobody "$MNT"
+	options_floor_case nrfloor run_helper_nobody
 }
 
 if ! declare -F "t_$CASE" >/dev/null; then

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "argument_policy.h"
+#include "caller_options.h"
 #include "fuse_conf.h"
 #include "mount_options.h"
 #include "options.h"
@@ -231,10 +232,49 @@ TEST(MsFlags, EveryAllowedFlagHasANewApiForm)
 
 TEST(MsFlags, UnsafeFlagsCleared)
 {
-	EXPECT_EQ(clear_unsafe_flags(0), unsigned(MS_NOSUID | MS_NODEV));
-	EXPECT_EQ(clear_unsafe_flags(MS_RDONLY | MS_NOSUID | MS_NODEV),
+	const CallerMountOptions none;
+	EXPECT_EQ(apply_caller_floor(0, none, true), unsigned(MS_NOSUID | MS_NODEV));
+	EXPECT_EQ(apply_caller_floor(MS_RDONLY | MS_NOSUID | MS_NODEV, none, false),
 		  unsigned(MS_RDONLY | MS_NOSUID | MS_NODEV));
 	EXPECT_EQ(kAllowedMsFlags & (MS_BIND | MS_MOVE | MS_REMOUNT | MS_REC | MS_SHARED), 0u);
+}
+
+/* Issue 8, finding 1: the caller's -o is a floor; later tokens win. */
+TEST(CallerOptions, Floor)
+{
+	const std::vector<std::string> a = {"src",       "/mnt", "-o", "ro,noexec,sync",
+					    "-onoatime", "--",   "-o", "suid"};
+	const CallerMountOptions o = parse_caller_mount_options(a);
+	EXPECT_EQ(o.required_flags, unsigned(MS_RDONLY | MS_NOEXEC | MS_SYNCHRONOUS | MS_NOATIME));
+	EXPECT_FALSE(o.suid); /* after "--": not an option */
+	EXPECT_EQ(
+	    apply_caller_floor(MS_STRICTATIME, o, true),
+	    unsigned(MS_RDONLY | MS_NOEXEC | MS_SYNCHRONOUS | MS_NOATIME | MS_NOSUID | MS_NODEV));
+
+	const std::vector<std::string> b = {"-o", "ro,rw,nosuid,suid,dev,nodev,allow_other"};
+	const CallerMountOptions p = parse_caller_mount_options(b);
+	EXPECT_EQ(p.required_flags, 0u);
+	EXPECT_TRUE(p.suid);
+	EXPECT_FALSE(p.dev);
+	EXPECT_TRUE(p.allow_other);
+	EXPECT_FALSE(p.allow_root);
+	EXPECT_EQ(apply_caller_floor(0, p, true), unsigned(MS_NODEV));
+	EXPECT_EQ(apply_caller_floor(0, p, false), unsigned(MS_NOSUID | MS_NODEV));
+}
+
+TEST(KernelOptions, WideningNeedsTheCaller)
+{
+	std::string bad;
+	EXPECT_EQ(check_widening_options("default_permissions,allow_other", false, true, &bad),
+		  -EPERM);
+	EXPECT_EQ(bad, "allow_other");
+	EXPECT_EQ(check_widening_options("x=\"a,allow_root\"", true, false, &bad), -EPERM);
+	EXPECT_EQ(check_widening_options("allow_other", true, false, &bad), 0);
+	EXPECT_EQ(check_kernel_options("max_read=4096,async", true, &bad), -EPERM);
+	EXPECT_EQ(bad, "async");
+	EXPECT_EQ(check_kernel_options("rw", true, &bad), -EPERM);
+	EXPECT_TRUE(has_kernel_option("a=1,default_permissions", "default_permissions"));
+	EXPECT_FALSE(has_kernel_option("default_permissionsx", "default_permissions"));
 }
 
 /*

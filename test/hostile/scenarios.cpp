@@ -950,6 +950,45 @@ void nobody_unsafe_flags(Conversation &c)
 	c.bye();
 }
 
+/* ---- issue 8: the caller's view wins over the server's -------------------- */
+
+/* Whether a comma/space separated option list has tok as a whole token. */
+bool has_token(const std::string &opts, std::string_view tok)
+{
+	size_t start = 0;
+	for (size_t i = 0; i <= opts.size(); i++) {
+		if (i == opts.size() || opts[i] == ',' || opts[i] == ' ') {
+			if (std::string_view(opts).substr(start, i - start) == tok)
+				return true;
+			start = i + 1;
+		}
+	}
+	return false;
+}
+
+/*
+ * Finding 1: the caller mounted -o ro,nosuid,nodev,noexec; a compromised
+ * server asks for allow_other and sends DOIT without any flag. Neither may
+ * lower the floor (upstream 3.19 mounts rw,suid,dev,exec,allow_other).
+ */
+void caller_floor(Conversation &c)
+{
+	if (!c.start() ||
+	    !c.command(proto::MntOptsCommand{"allow_other"}, EPERM,
+		       "OPTS allow_other the caller did not ask for") ||
+	    !c.prepare_mount(c.paths().mnt()) ||
+	    !c.command(proto::MountCommand{0}, 0, "DOIT without any flag"))
+		return;
+	const std::string o = Conversation::mount_options(c.paths().mnt());
+	c.note("mounted with: %s", o.c_str());
+	for (const char *want : {"ro", "nosuid", "nodev", "noexec"})
+		if (!has_token(o, want))
+			c.fail("the caller's %s is missing: %s", want, o.c_str());
+	if (has_token(o, "allow_other"))
+		c.fail("the server got allow_other: %s", o.c_str());
+	c.bye();
+}
+
 } // namespace
 
 /* clang-format off */
@@ -1044,6 +1083,8 @@ const std::vector<Scenario> &all_scenarios()
 	{"nobody_open_create",          R::Nobody, "rootonly/new", "mnt", {},  "/rootonly/new: Permission denied",     nobody_open_create},
 	{"nobody_mntp_not_writable",    R::Nobody, "src",   "rootonly", {},    "user has no write access to mountpoint",     nobody_mntp_not_writable},
 	{"nobody_unsafe_flags",         R::Nobody, "src",   "mnt",      {},    "unsafe option suid ignored",     nobody_unsafe_flags},
+	{"caller_floor",                R::Root,   "src",   "mnt",      {"-o", "ro,nosuid,nodev,noexec"}, "allow_other was not given by the caller", caller_floor},
+	{"nobody_caller_floor",         R::Nobody, "src",   "mnt",      {"-o", "ro,nosuid,nodev,noexec"}, "unsafe option suid ignored", caller_floor},
 	};
 	return table;
 }
