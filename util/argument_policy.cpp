@@ -33,10 +33,11 @@ bool value_matches(std::string_view opt, std::string_view path)
 
 } // namespace
 
-bool is_positional_argument(std::span<const std::string> args, std::string_view path)
+std::optional<std::string_view> mountpoint_argument(std::span<const std::string> args)
 {
+	std::vector<std::string_view> positional;
 	bool options_done = false;
-	for (size_t i = 0; i < args.size(); i++) {
+	for (size_t i = 0; i < args.size() && positional.size() < 2; i++) {
 		const std::string &a = args[i];
 		if (!options_done && a == "--") {
 			options_done = true;
@@ -48,10 +49,17 @@ bool is_positional_argument(std::span<const std::string> args, std::string_view 
 		}
 		if (!options_done && !a.empty() && a[0] == '-')
 			continue;
-		if (a == path)
-			return true;
+		positional.emplace_back(a);
 	}
-	return false;
+	if (positional.empty())
+		return std::nullopt;
+	return positional.back();
+}
+
+bool is_mountpoint_argument(std::span<const std::string> args, std::string_view path)
+{
+	auto mp = mountpoint_argument(args);
+	return mp && !path.empty() && *mp == path;
 }
 
 bool is_named_on_command_line(std::span<const std::string> args, std::string_view path)

@@ -6,6 +6,7 @@
  */
 #pragma once
 
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -15,10 +16,15 @@ namespace fsvc::helper
 {
 
 /*
- * A mountpoint must be a positional argument, verbatim: not an option, nor
- * the value of one (so `-o x=/etc` cannot smuggle a mountpoint).
+ * The caller's mountpoint: the second positional argument (SOURCE
+ * MOUNTPOINT), or the only one; never an option or the value of one (so
+ * `-o x=/etc` cannot smuggle a mountpoint), nor the source or a further
+ * positional argument the server might prefer to cover.
  */
-bool is_positional_argument(std::span<const std::string> args, std::string_view path);
+std::optional<std::string_view> mountpoint_argument(std::span<const std::string> args);
+
+/* path is the caller's mountpoint, verbatim. */
+bool is_mountpoint_argument(std::span<const std::string> args, std::string_view path);
 
 /*
  * A file to OPEN must be an argument verbatim, or the value of an option as

@@ -410,7 +410,8 @@ Conversation::Next Conversation::on_mountpoint(const proto::MountpointCommand &c
 		say("mount point respecified");
 		return reply(EINVAL);
 	}
-	if (!is_positional_argument(opts_.args, c.path)) {
+	/* Only the mountpoint: covering the source or another argument is not asked for. */
+	if (!is_mountpoint_argument(opts_.args, c.path)) {
 		say("mount point must be in command line arguments");
 		return reply(EINVAL);
 	}

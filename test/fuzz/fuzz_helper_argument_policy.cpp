@@ -45,7 +45,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (pieces.size() > 64)
 		return 0;
 
-	const bool positional = helper::is_positional_argument(pieces, path);
+	const bool positional = helper::is_mountpoint_argument(pieces, path);
 	const bool named = helper::is_named_on_command_line(pieces, path);
 
 	bool verbatim = false;

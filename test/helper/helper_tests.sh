@@ -227,11 +227,17 @@ t_mntp_in_argv() {
 
 t_mntp_format() {
 	echo x >"$WORK/file"
-	start_fake mntpfmt hello files "mntp:0x8000:$MNT" "mntp:0x4000:$WORK/file" "mntp:0:$WORK/nonexistent" bye:0
-	run_helper src "$MNT" "$WORK/file" "$WORK/nonexistent" -t fuse.mntpfmt
+	start_fake mntpfmt hello files "mntp:0x8000:$MNT" bye:0
+	run_helper src "$MNT" -t fuse.mntpfmt
 	wait_fake_done
 	check "file expected, dir given: EISDIR" log_has "MNTP -> 21"
+	start_fake mntpfmt2 hello files "mntp:0x4000:$WORK/file" bye:0
+	run_helper src "$WORK/file" -t fuse.mntpfmt2
+	wait_fake_done
 	check "dir expected, file given: ENOTDIR" log_has "MNTP -> 20"
+	start_fake mntpfmt3 hello files "mntp:0:$WORK/nonexistent" bye:0
+	run_helper src "$WORK/nonexistent" -t fuse.mntpfmt3
+	wait_fake_done
 	check "missing: ENOENT" log_has "MNTP -> 2"
 }
 
@@ -860,6 +866,30 @@ t_root_options_floor() {
 t_nonroot_options_floor() {
 	chown nobody "$MNT"
 	options_floor_case nrfloor run_helper_nobody
+}
+
+# Finding 4: MNTP only for the argument that is the mountpoint, never the
+# source (a directory the server would cover) or another positional.
+mntp_only_mountpoint_case() { # SUBTYPE RUNNER
+	mkdir -p "$WORK/srcdir" "$WORK/extra"
+	chown nobody "$WORK/srcdir" "$WORK/extra"
+	start_fake "$1" hello files "mntp:0x4000:$WORK/srcdir" "mntp:0x4000:$WORK/extra" "mntp:0x4000:$MNT" bye:0
+	"$2" "$WORK/srcdir" "$MNT" "$WORK/extra" -t "fuse.$1"
+	wait_fake_done
+	check "$1: source and third positional refused (EINVAL), the mountpoint accepted" \
+		[ "$(grep '^MNTP' "$WORK/fake.log" | tr '\n' ' ')" = "MNTP -> 22 MNTP -> 22 MNTP -> 0 " ]
+	check "$1: message" err_has "fuservicemount3: mount point must be in command line arguments"
+	# A single positional argument is the mountpoint.
+	start_fake "$1b" hello files "mntp:0x4000:$MNT" bye:0
+	"$2" "$MNT" -t "fuse.$1b"
+	wait_fake_done
+	check "$1: a lone positional is the mountpoint" log_has "MNTP -> 0"
+}
+
+t_root_mntp_only_mountpoint() { mntp_only_mountpoint_case rootmntponly run_helper; }
+t_nonroot_mntp_only_mountpoint() {
+	chown nobody "$MNT"
+	mntp_only_mountpoint_case nrmntponly run_helper_nobody
 }
 
 if ! declare -F "t_$CASE" >/dev/null; then

@@ -160,12 +160,17 @@ TEST(Options, OverallDeadline)
 TEST(ArgumentPolicy, Positional)
 {
 	std::vector<std::string> a{"src", "/mnt", "-o", "x=/etc", "--", "-weird"};
-	EXPECT_TRUE(is_positional_argument(a, "/mnt"));
-	EXPECT_TRUE(is_positional_argument(a, "src"));
-	EXPECT_TRUE(is_positional_argument(a, "-weird"));
-	EXPECT_FALSE(is_positional_argument(a, "/etc"));
-	EXPECT_FALSE(is_positional_argument(a, "x=/etc"));
-	EXPECT_FALSE(is_positional_argument(a, "-o"));
+	EXPECT_TRUE(is_mountpoint_argument(a, "/mnt"));
+	EXPECT_FALSE(is_mountpoint_argument(a, "src"));    /* the source */
+	EXPECT_FALSE(is_mountpoint_argument(a, "-weird")); /* a third positional */
+	EXPECT_FALSE(is_mountpoint_argument(a, "/etc"));
+	EXPECT_FALSE(is_mountpoint_argument(a, "x=/etc"));
+	EXPECT_FALSE(is_mountpoint_argument(a, "-o"));
+	std::vector<std::string> lone{"-o", "ro", "/mnt"};
+	EXPECT_TRUE(is_mountpoint_argument(lone, "/mnt"));
+	std::vector<std::string> after_dashes{"--", "-src", "-mnt"};
+	EXPECT_TRUE(is_mountpoint_argument(after_dashes, "-mnt"));
+	EXPECT_FALSE(is_mountpoint_argument(std::vector<std::string>{}, ""));
 }
 
 TEST(ArgumentPolicy, NamedFiles)

@@ -989,6 +989,23 @@ void caller_floor(Conversation &c)
 	c.bye();
 }
 
+/*
+ * Finding 4: MNTP of the caller's SOURCE (a directory here), not its
+ * mountpoint: the server would cover the source instead (upstream 3.19
+ * accepts any positional argument).
+ */
+void mntp_source_rootonly(Conversation &c)
+{
+	refused_command(c, proto::MountpointCommand{kFmtDir, c.paths().rootonly()}, EINVAL,
+			"MNTP of the source directory");
+}
+
+void mntp_source_mnt(Conversation &c)
+{
+	refused_command(c, proto::MountpointCommand{kFmtDir, c.paths().mnt()}, EINVAL,
+			"MNTP of the source directory");
+}
+
 } // namespace
 
 /* clang-format off */
@@ -1083,6 +1100,8 @@ const std::vector<Scenario> &all_scenarios()
 	{"nobody_open_create",          R::Nobody, "rootonly/new", "mnt", {},  "/rootonly/new: Permission denied",     nobody_open_create},
 	{"nobody_mntp_not_writable",    R::Nobody, "src",   "rootonly", {},    "user has no write access to mountpoint",     nobody_mntp_not_writable},
 	{"nobody_unsafe_flags",         R::Nobody, "src",   "mnt",      {},    "unsafe option suid ignored",     nobody_unsafe_flags},
+	{"mntp_source",                 R::Root,   "rootonly", "mnt",   {},    "mount point must be in command line arguments", mntp_source_rootonly},
+	{"nobody_mntp_source",          R::Nobody, "mnt",   "file",     {},    "mount point must be in command line arguments", mntp_source_mnt},
 	{"caller_floor",                R::Root,   "src",   "mnt",      {"-o", "ro,nosuid,nodev,noexec"}, "allow_other was not given by the caller", caller_floor},
 	{"nobody_caller_floor",         R::Nobody, "src",   "mnt",      {"-o", "ro,nosuid,nodev,noexec"}, "unsafe option suid ignored", caller_floor},
 	};
