@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "conversation.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <fcntl.h>
 #include <linux/fs.h>
@@ -13,6 +14,7 @@
 
 #include "argument_policy.h"
 #include "argv_memfd.h"
+#include "caller_open.h"
 #include "messages.h"
 #include "mount_options.h"
 #include "packet_io.h"
@@ -87,8 +89,20 @@ Conversation::~Conversation()
 		::shutdown(sock_.get(), SHUT_RDWR);
 }
 
+void Conversation::bound_send_by_deadline()
+{
+	const auto left = std::chrono::ceil<std::chrono::milliseconds>(
+			      deadline_ - std::chrono::steady_clock::now())
+			      .count();
+	/* SO_SNDTIMEO of zero would mean "forever": at least a millisecond. */
+	const long ms = std::max<long>(1, std::min<long>(left, opts_.timeout_ms));
+	timeval tv{ms / 1000, (ms % 1000) * 1000};
+	(void)setsockopt(sock_.get(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+}
+
 Conversation::Next Conversation::reply(int err)
 {
+	bound_send_by_deadline();
 	auto bytes = proto::encode(proto::SimpleReply{static_cast<uint32_t>(err < 0 ? -err : err)});
 	if (int r = send_packet(sock_.get(), bytes); r < 0) {
 		say("send service reply: %s", errstr(r));
@@ -99,6 +113,7 @@ Conversation::Next Conversation::reply(int err)
 
 Conversation::Next Conversation::open_reply(int err, const std::string &path, int fd)
 {
+	bound_send_by_deadline();
 	auto bytes =
 	    proto::encode(proto::OpenReply{static_cast<uint32_t>(err < 0 ? -err : err), path});
 	if (bytes.empty()) /* a path we cannot echo (empty): answer for "?" */
@@ -288,31 +303,19 @@ Conversation::Next Conversation::on_open(const proto::OpenCommand &c)
 		say("%s: file must be in command line arguments", shown.c_str());
 		return open_reply(EPERM, c.path);
 	}
-	UniqueFD fd;
-	{
-		AsCaller as(caller_);
-		fd.reset(open(c.path.c_str(), static_cast<int>(c.open_flags) | O_CLOEXEC | O_NOCTTY,
-			      static_cast<mode_t>(c.create_mode)));
-	}
-	if (!fd.isValid()) {
-		int err = errno;
+	auto opened = open_for_server(caller_, c.path, c.open_flags, c.create_mode,
+				      c.blockdev ? OpenKind::BlockDevice : OpenKind::File);
+	if (!opened) {
+		const int err = -opened.error();
 		/* EBUSY: the server may retry, so it is not worth a message. */
-		if (err != EBUSY && !quiet)
+		if (err == EINVAL && !quiet)
+			say("%s: not a regular file, directory or block device", shown.c_str());
+		else if (err != EBUSY && !quiet)
 			say("%s: %s", shown.c_str(), errstr(err));
 		return open_reply(err, c.path);
 	}
+	UniqueFD fd = std::move(*opened);
 	if (c.blockdev) {
-		struct stat st;
-		int err = 0;
-		if (fstat(fd.get(), &st) < 0)
-			err = errno;
-		else if (!S_ISBLK(st.st_mode))
-			err = ENOTBLK;
-		if (err) {
-			if (!quiet)
-				say("%s: %s", shown.c_str(), errstr(err));
-			return open_reply(err, c.path);
-		}
 		if (c.block_size) {
 			int bs = static_cast<int>(c.block_size);
 			int r;

@@ -55,6 +55,8 @@ private:
 	Next on_mount(const proto::MountCommand &c);
 	Next on_bye(const proto::ByeCommand &c);
 
+	/* A send may wait for a server that stops reading: never past the deadline. */
+	void bound_send_by_deadline();
 	Next reply(int err);
 	Next open_reply(int err, const std::string &path, int fd = -1);
 	int fail_after_mount();

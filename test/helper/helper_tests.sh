@@ -892,6 +892,32 @@ t_nonroot_mntp_only_mountpoint() {
 	mntp_only_mountpoint_case nrmntponly run_helper_nobody
 }
 
+# Finding 6: OPEN of a caller-named FIFO must not block the helper in open()
+# past its timeouts. The outer timeout only guards the test run.
+open_fifo_case() { # SUBTYPE HELPER [setpriv ARGS...]
+	local sub=$1 h=$2
+	shift 2
+	mkfifo -m 0666 "$WORK/fifo"
+	start_fake "$sub" hello files "open:$WORK/fifo" "bdev:$WORK/fifo" "open:$WORK/file" bye:0
+	echo x >"$WORK/file"
+	chmod 0644 "$WORK/file"
+	timeout 20 "$@" "$h" src "$MNT" -t "fuse.$sub" -o "backing=$WORK/fifo,file=$WORK/file" \
+		>"$WORK/out" 2>"$WORK/err"
+	RC=$?
+	wait_fake_done
+	check "$sub: the helper did not hang in open() (exit 0 after goodbye, not killed)" [ "$RC" = 0 ]
+	check "$sub: OPEN of a FIFO: EINVAL, no fd" log_has "OPEN $WORK/fifo -> 22 fd=0"
+	check "$sub: BDEV of a FIFO: ENOTBLK, no fd" log_has "OPEN $WORK/fifo -> 15 fd=0"
+	check "$sub: message" err_has "fuservicemount3: $WORK/fifo: not a regular file, directory or block device"
+	check "$sub: a regular file still opens" log_has "OPEN $WORK/file -> 0 fd=1"
+}
+
+t_root_open_fifo() { open_fifo_case rootfifo "$HELPER"; }
+t_nonroot_open_fifo() {
+	chmod 0666 /dev/fuse
+	open_fifo_case nrfifo "$(setuid_helper)" setpriv --reuid=nobody --regid=nogroup --clear-groups
+}
+
 if ! declare -F "t_$CASE" >/dev/null; then
 	echo "unknown case $CASE" >&2
 	exit 2
