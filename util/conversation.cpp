@@ -303,13 +303,15 @@ Conversation::Next Conversation::on_open(const proto::OpenCommand &c)
 		say("%s: file must be in command line arguments", shown.c_str());
 		return open_reply(EPERM, c.path);
 	}
-	auto opened = open_for_server(caller_, c.path, c.open_flags, c.create_mode,
-				      c.blockdev ? OpenKind::BlockDevice : OpenKind::File);
+	const char *refusal = nullptr;
+	auto opened =
+	    open_for_server(caller_, c.path, c.open_flags, c.create_mode,
+			    c.blockdev ? OpenKind::BlockDevice : OpenKind::File, &refusal);
 	if (!opened) {
 		const int err = -opened.error();
 		/* EBUSY: the server may retry, so it is not worth a message. */
-		if (err == EINVAL && !quiet)
-			say("%s: not a regular file, directory or block device", shown.c_str());
+		if (refusal && !quiet)
+			say("%s: %s", shown.c_str(), refusal);
 		else if (err != EBUSY && !quiet)
 			say("%s: %s", shown.c_str(), errstr(err));
 		return open_reply(err, c.path);

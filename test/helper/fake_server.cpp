@@ -13,6 +13,7 @@
  *   hello-raw:HEX    receive HELLO, answer with these bytes
  *   files            receive argv + fusedev, log "ARGV a|b|..." and "FUSEDEV ok"
  *   open:PATH  bdev:PATH  open-quiet:PATH  bdev-bs:SIZE:PATH
+ *   open-opath:PATH  (O_PATH)  open-peer:SUFFIX  (/proc/<helper pid>SUFFIX)
  *                    request a file (bdev-bs: with a block size to set), log
  *                    "OPEN PATH -> ERRNO fd=0|1"
  *   type:N  name:S  opts:S  mtab:S  mntp:FMT:PATH  doit:FLAGS
@@ -140,10 +141,11 @@ bool step(std::string_view s)
 		}
 		return true;
 	}
-	auto open_cmd = [&](std::string path, bool bdev, uint32_t flags, uint32_t block_size = 0) {
+	auto open_cmd = [&](std::string path, bool bdev, uint32_t flags, uint32_t block_size = 0,
+			    uint32_t open_flags = O_RDONLY) {
 		proto::OpenCommand c;
 		c.blockdev = bdev;
-		c.open_flags = O_RDONLY;
+		c.open_flags = open_flags;
 		c.request_flags = flags;
 		c.block_size = block_size;
 		c.path = path;
@@ -157,6 +159,15 @@ bool step(std::string_view s)
 	}
 	if (s.rfind("open:", 0) == 0)
 		return open_cmd(arg(5), false, 0);
+	if (s.rfind("open-opath:", 0) == 0)
+		return open_cmd(arg(11), false, 0, 0, O_PATH);
+	if (s.rfind("open-peer:", 0) == 0) {
+		ucred cr{};
+		socklen_t len = sizeof(cr);
+		if (getsockopt(kSock, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0)
+			return false;
+		return open_cmd("/proc/" + std::to_string(cr.pid) + arg(10), false, 0);
+	}
 	if (s.rfind("open-quiet:", 0) == 0)
 		return open_cmd(arg(11), false, proto::kOpenQuiet);
 	if (s.rfind("bdev:", 0) == 0)

@@ -918,6 +918,43 @@ t_nonroot_open_fifo() {
 	open_fifo_case nrfifo "$(setuid_helper)" setpriv --reuid=nobody --regid=nogroup --clear-groups
 }
 
+# Finding 5: OPEN never hands the server the helper's own process: not its
+# /proc/self or /proc/<pid> entries (an ASLR leak, a writable timer slack),
+# nor its descriptors through /proc/self/fd, /dev/fd or /dev/std*. The
+# caller names /proc/<pid> of the helper by exec'ing it from that pid.
+open_proc_self_case() { # SUBTYPE HELPER [setpriv ARGS...]
+	local sub=$1 h=$2 l
+	shift 2
+	start_fake "$sub" hello files open:/proc/self/maps open:/proc/thread-self/maps \
+		open:/proc/self/timerslack_ns open:/proc/self/fd/0 open-opath:/proc/self/fd/3 \
+		open:/dev/fd/0 open:/dev/stdin open-peer:/maps open-peer:/fd/0 "open:$WORK/file" bye:0
+	echo x >"$WORK/file"
+	chmod 0644 "$WORK/file"
+	timeout 20 "$@" bash -c 'exec "$0" src "$1" -t "fuse.$2" -o "a=/proc/$$/maps,b=/proc/$$/fd/0,c=$3" \
+		/proc/self/maps /proc/thread-self/maps /proc/self/timerslack_ns /proc/self/fd/0 \
+		/proc/self/fd/3 /dev/fd/0 /dev/stdin' "$h" "$MNT" "$sub" "$WORK/file" \
+		>"$WORK/out" 2>"$WORK/err" </dev/null
+	RC=$?
+	wait_fake_done
+	check "$sub: exit 0" [ "$RC" = 0 ]
+	for l in /proc/self/maps /proc/thread-self/maps /proc/self/timerslack_ns; do
+		check "$sub: $l: EPERM, no fd" log_has "OPEN $l -> 1 fd=0"
+	done
+	for l in /proc/self/fd/0 /proc/self/fd/3 /dev/fd/0 /dev/stdin; do
+		check "$sub: $l: ELOOP (no magic links), no fd" log_has "OPEN $l -> 40 fd=0"
+	done
+	check "$sub: /proc/<helper pid>/maps: EPERM, no fd" grep -qE '^OPEN /proc/[0-9]+/maps -> 1 fd=0$' "$WORK/fake.log"
+	check "$sub: /proc/<helper pid>/fd/0: ELOOP, no fd" grep -qE '^OPEN /proc/[0-9]+/fd/0 -> 40 fd=0$' "$WORK/fake.log"
+	check "$sub: message" err_has "fuservicemount3: /proc/self/maps: a file in procfs is not handed to a server"
+	check "$sub: a regular file still opens" log_has "OPEN $WORK/file -> 0 fd=1"
+}
+
+t_root_open_proc_self() { open_proc_self_case rootprocself "$HELPER"; }
+t_nonroot_open_proc_self() {
+	chmod 0666 /dev/fuse
+	open_proc_self_case nrprocself "$(setuid_helper)" setpriv --reuid=nobody --regid=nogroup --clear-groups
+}
+
 if ! declare -F "t_$CASE" >/dev/null; then
 	echo "unknown case $CASE" >&2
 	exit 2
