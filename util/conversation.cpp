@@ -486,8 +486,12 @@ Conversation::Next Conversation::on_bye(const proto::ByeCommand &c)
 	}
 	if (mounted_ && mountpoint_) {
 		MtabOptions m = mtab_.value_or(MtabOptions{});
+		/* What is left of the deadline, but at least a second to write the record. */
+		const auto left = std::chrono::ceil<std::chrono::milliseconds>(
+				      deadline_ - std::chrono::steady_clock::now())
+				      .count();
 		record_mount(*source_, mountpoint_->resolved, fs_type_name(fuseblk_, opts_.subtype),
-			     m);
+			     m, caller_, static_cast<int>(std::max<long>(1000, left)));
 	}
 	return Next::Done;
 }

@@ -2,10 +2,19 @@
 #include "mtab.h"
 
 #include <cerrno>
+#include <csignal>
+#include <cstdlib>
+#include <grp.h>
 #include <libmount.h>
 #include <memory>
+#include <poll.h>
 #include <pwd.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <vector>
+
+#include "unique_fd.h"
 
 #include "messages.h"
 
@@ -62,36 +71,90 @@ int filter_mtab_options(std::string_view opts, const Caller &caller, MtabOptions
 			out->options += tok;
 		}
 	}
+	/* Only root's mounts are recorded (see mtab.h): nothing else to keep. */
+	if (!caller.is_root())
+		out->options.clear();
+	if (out->options.size() > kMaxMtabOptions) {
+		say("mtab options longer than %zu bytes", kMaxMtabOptions);
+		out->options.clear();
+		return -EINVAL;
+	}
 	return 0;
 }
 
-void record_mount(const std::string &source, const std::string &target, const std::string &type,
-		  const MtabOptions &opts)
+namespace
 {
-	if (opts.skip)
-		return;
+
+/* In the child: libmount, its lock and the table write. 0 on success. */
+int write_record(const std::string &source, const std::string &target, const std::string &type,
+		 const MtabOptions &opts)
+{
 	std::unique_ptr<libmnt_fs, FsDeleter> fs(mnt_new_fs());
 	std::unique_ptr<libmnt_update, UpdateDeleter> upd(mnt_new_update());
 	if (!fs || !upd) {
 		say("mtab: out of memory");
-		return;
+		return -ENOMEM;
 	}
 	if (mnt_fs_set_source(fs.get(), source.c_str()) ||
 	    mnt_fs_set_target(fs.get(), target.c_str()) ||
 	    mnt_fs_set_fstype(fs.get(), type.c_str()) ||
 	    mnt_fs_set_options(fs.get(), opts.options.empty() ? nullptr : opts.options.c_str())) {
 		say("mtab: out of memory");
-		return;
+		return -ENOMEM;
 	}
 	/* 1 means the system keeps no table that wants this entry (e.g. no user options). */
 	int r = mnt_update_set_fs(upd.get(), 0, nullptr, fs.get());
 	if (r == 1)
-		return;
+		return 0;
 	if (r == 0)
 		r = mnt_update_table(upd.get(), nullptr);
 	if (r < 0)
 		say("%s: failed to record the mount in the mount table: %s",
 		    printable(target).c_str(), errstr(r));
+	return r;
+}
+
+/* Wait for the child at most wait_ms; false (child killed and reaped) on timeout. */
+bool wait_bounded(pid_t pid, int wait_ms)
+{
+	UniqueFD pidfd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
+	if (pidfd.isValid()) {
+		pollfd p{pidfd.get(), POLLIN, 0};
+		int r;
+		do {
+			r = poll(&p, 1, wait_ms);
+		} while (r < 0 && errno == EINTR);
+		if (r == 0)
+			kill(pid, SIGKILL);
+	}
+	/* Without pidfd_open (Linux < 5.3) the wait is not bounded. */
+	int status = 0;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+	}
+	return !(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+}
+
+} // namespace
+
+void record_mount(const std::string &source, const std::string &target, const std::string &type,
+		  const MtabOptions &opts, const Caller &caller, int wait_ms)
+{
+	if (opts.skip || !caller.is_root())
+		return;
+	const pid_t pid = fork();
+	if (pid < 0) {
+		say("%s: cannot record the mount: %s", printable(target).c_str(), errstr(errno));
+		return;
+	}
+	if (pid == 0) {
+		/* All ids 0: nobody but root may signal or ptrace the lock holder. */
+		if (setgroups(0, nullptr) < 0 || setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+			_exit(EXIT_FAILURE);
+		_exit(write_record(source, target, type, opts) < 0 ? EXIT_FAILURE : EXIT_SUCCESS);
+	}
+	if (!wait_bounded(pid, wait_ms))
+		say("%s: the mount table stayed locked; the mount was not recorded",
+		    printable(target).c_str());
 }
 
 } // namespace fsvc::helper

@@ -955,6 +955,90 @@ t_nonroot_open_proc_self() {
 	open_proc_self_case nrprocself "$(setuid_helper)" setpriv --reuid=nobody --regid=nogroup --clear-groups
 }
 
+# utab_ns SCRIPT: run SCRIPT in a private mount namespace with an empty
+# /run/mount of its own, so the host's utab is never read or written.
+utab_ns() {
+	unshare -m --propagation private env WORK="$WORK" MNT="$MNT" HELPER="$HELPER" \
+		SETUID_HELPER="$(setuid_helper)" bash -c '
+		mount -t tmpfs tmpfs /run/mount || exit 10
+		nb() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
+		'"$1"
+}
+
+# Findings 2 and 3: a caller other than root never gets a utab record, so
+# the setuid process it may signal never holds the utab lock, and x-*
+# options of any length cannot fill /run. umount(8) and fusermount3 -u
+# unmount such a mount without one (libmount's rule for FUSE: user_id=).
+t_nonroot_no_utab() {
+	echo data >"$WORK/backing"
+	chmod 0644 "$WORK/backing"
+	chown nobody "$MNT"
+	chmod 0666 /dev/fuse
+	start_activator nrutab 0666 "$SERVER"
+	local big
+	big=$(head -c 60000 /dev/zero | tr '\0' a)
+	utab_ns '
+		nb "$SETUID_HELPER" src "$MNT" -t fuse.nrutab -o "backing=$WORK/backing,x-a=1,x-big='"$big"'" 2>"$WORK/err" || exit 11
+		grep -q " $MNT " /proc/self/mountinfo || exit 12
+		[ -e /run/mount/utab ] && exit 13
+		[ -e /run/mount/utab.lock ] && exit 14
+		nb umount "$MNT" || exit 15
+		grep -q " $MNT " /proc/self/mountinfo && exit 16
+		nb "$SETUID_HELPER" src "$MNT" -t fuse.nrutab -o "backing=$WORK/backing,x-a=1" 2>>"$WORK/err" || exit 17
+		nb fusermount3 -u "$MNT" || exit 18
+		grep -q " $MNT " /proc/self/mountinfo && exit 19
+		[ -e /run/mount/utab ] && exit 20
+		exit 0'
+	local rc=$?
+	check "nobody: no utab record nor lock, even for 60 KB of x- options; umount and fusermount3 -u still work (rc=$rc)" [ $rc = 0 ]
+	check "nothing left" nothing_left
+}
+
+# Finding 2: root's record is written by a child whose ids are all 0, and
+# waited for within the deadline: a utab lock held elsewhere cannot hang
+# the helper (nor, through it, mount(8) and boot).
+t_root_utab_bounded() {
+	echo data >"$WORK/backing"
+	start_activator rootutab 0600 "$SERVER"
+	utab_ns '
+		touch /run/mount/utab.lock
+		flock /run/mount/utab.lock sleep 60 </dev/null >/dev/null 2>&1 &
+		holder=$!
+		sleep 0.3
+		start=$(date +%s)
+		timeout 30 "$HELPER" src "$MNT" -t fuse.rootutab --timeout=1 -o "backing=$WORK/backing,x-a=1" 2>"$WORK/err"
+		rc=$?
+		took=$(( $(date +%s) - start ))
+		kill $(pgrep -P $holder) $holder
+		echo "rc=$rc took=${took}s" >"$WORK/result"
+		[ $rc = 0 ] || exit 11
+		[ $took -le 8 ] || exit 12
+		grep -q " $MNT " /proc/self/mountinfo || exit 13
+		umount "$MNT"
+		# Without the lock held, the record is written as before.
+		"$HELPER" src "$MNT" -t fuse.rootutab -o "backing=$WORK/backing,x-b=2" 2>>"$WORK/err" || exit 14
+		grep -q "TARGET=$MNT .*x-b=2" /run/mount/utab || exit 15
+		umount "$MNT"
+		exit 0'
+	local rc=$?
+	check "root: a held utab lock does not hang the helper past its deadline (rc=$rc, $(cat "$WORK/result" 2>/dev/null))" [ $rc = 0 ]
+	check "message" err_has "fuservicemount3: $MNT: the mount table stayed locked; the mount was not recorded"
+	check "nothing left" nothing_left
+}
+
+# Finding 3: a record is small. Root's x- options (the only ones still
+# recorded) are capped.
+t_root_utab_capped() {
+	local big
+	big=$(head -c 2000 /dev/zero | tr '\0' a)
+	start_fake utabcap hello files "mtab:x-big=$big" mtab:x-a=1 bye:0
+	run_helper src "$MNT" -t fuse.utabcap
+	wait_fake_done
+	check "2 KB of mtab options: EINVAL" log_has "MTAB -> 22"
+	check "small ones: fine" log_has "MTAB -> 0"
+	check "message" err_has "fuservicemount3: mtab options longer than 1024 bytes"
+}
+
 if ! declare -F "t_$CASE" >/dev/null; then
 	echo "unknown case $CASE" >&2
 	exit 2
