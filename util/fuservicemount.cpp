@@ -50,7 +50,9 @@ int main(int argc, char *argv[])
 		break;
 	}
 
+	/* Root's view ends here: fuse.conf is root's, the rest is done as the caller. */
 	const FuseConf conf = load_fuse_conf(kFuseConfPath);
+	become_caller(caller);
 	auto sock = connect_service(caller, opts->subtype, opts->timeout_ms);
 	if (!sock)
 		return EXIT_FAILURE;

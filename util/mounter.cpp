@@ -125,25 +125,35 @@ NewApiOutcome mount_new_api(const MountRequest &req, const Mountpoint &mp, int f
 		return fail(r);
 	if (int r = fsconfig_string(fsfd, "group_id", std::to_string(req.gid)); r < 0)
 		return fail(r);
-	if (fsconfig(fsfd, FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) < 0) {
-		int err = errno;
-		say("creating filesystem: %s", errstr(err));
-		print_fs_context_log(fsfd);
-		return fail(-err);
+	/* The three steps that need root, in one scope with nothing else in it. */
+	UniqueFD mnt;
+	const char *step = nullptr;
+	int err = 0;
+	{
+		AsRoot root("create the mount");
+		if (fsconfig(fsfd, FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) < 0) {
+			err = errno;
+			step = "creating filesystem";
+		}
+		if (!step) {
+			mnt.reset(fsmount(fsfd, FSMOUNT_CLOEXEC, flags.attrs));
+			if (!mnt.isValid()) {
+				err = errno;
+				step = "fsmount";
+			}
+		}
+		/* Onto the pinned fd itself: the path is never looked up again. */
+		if (!step && move_mount(mnt.get(), "", mp.fd.get(), "",
+					MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0) {
+			err = errno;
+			step = "move_mount";
+		}
 	}
-	UniqueFD mnt(fsmount(fsfd, FSMOUNT_CLOEXEC, flags.attrs));
-	if (!mnt.isValid()) {
-		int err = errno;
-		say("fsmount: %s", errstr(err));
-		print_fs_context_log(fsfd);
-		return fail(-err);
-	}
-	/* Onto the pinned fd itself: the path is never looked up again. */
-	if (move_mount(mnt.get(), "", mp.fd.get(), "",
-		       MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0) {
-		int err = errno;
-		say("move_mount: %s", errstr(err));
-		return fail(-err); /* the detached mount goes away with mnt */
+	if (step) {
+		say("%s: %s", step, errstr(err));
+		if (!mnt.isValid()) /* the kernel explains create and fsmount failures */
+			print_fs_context_log(fsfd);
+		return fail(-err); /* a detached mount goes away with mnt */
 	}
 	out.mnt = std::move(mnt);
 	return out;
@@ -318,8 +328,15 @@ Result<Mounted> mount_legacy(const MountRequest &req, const Mountpoint &mp, mode
 		target = fd_path(mp.fd.get());
 	}
 	const std::vector<uint64_t> before = all_mount_ids();
-	int r = mount(req.source.c_str(), target.c_str(), type.c_str(), req.ms_flags, data.c_str());
-	int err = errno;
+	int r;
+	int err = 0;
+	{
+		AsRoot root("mount(2)");
+		r = mount(req.source.c_str(), target.c_str(), type.c_str(), req.ms_flags,
+			  data.c_str());
+		if (r < 0)
+			err = errno;
+	}
 	if (mp.is_dir && chdir("/") < 0) {
 		/* harmless: we only leave the mountpoint so it is not kept busy */
 	}
@@ -342,6 +359,7 @@ std::string fs_type_name(bool fuseblk, const std::string &subtype)
 
 UniqueFD try_fsopen(bool fuseblk)
 {
+	AsRoot root("fsopen");
 	return UniqueFD(fsopen(fuseblk ? "fuseblk" : "fuse", FSOPEN_CLOEXEC));
 }
 
@@ -376,8 +394,15 @@ void detach_mount(const Mounted &m)
 		say("cannot find the new mount again to remove it");
 		return;
 	}
-	if (umount2(fd_path(m.root.get()).c_str(), MNT_DETACH) < 0)
-		say("removing the mount again: %s", errstr(errno));
+	const std::string path = fd_path(m.root.get());
+	int err = 0;
+	{
+		AsRoot root("detach");
+		if (umount2(path.c_str(), MNT_DETACH) < 0)
+			err = errno;
+	}
+	if (err)
+		say("removing the mount again: %s", errstr(err));
 }
 
 } // namespace fsvc::helper

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "privileges.h"
 
+#include <cerrno>
 #include <cstdlib>
 #include <linux/capability.h>
 #include <sys/fsuid.h>
@@ -134,9 +135,12 @@ AsCaller::AsCaller(const Caller &caller) noexcept : saved_euid_(geteuid()), save
 
 AsCaller::~AsCaller()
 {
+	const int saved_errno = errno;
 	set_effective_ids(saved_euid_, saved_egid_, true);
-	if (!caps_cleared_)
+	if (!caps_cleared_) {
+		errno = saved_errno;
 		return;
+	}
 	CapData d{};
 	if (!read_caps(&d))
 		die_switch("capabilities");
@@ -144,6 +148,44 @@ AsCaller::~AsCaller()
 	d[1].effective = saved_effective_[1];
 	if (!write_caps(d))
 		die_switch("capabilities");
+	errno = saved_errno;
+}
+
+void become_caller(const Caller &caller) noexcept
+{
+	if (!caller.elevated())
+		return;
+	set_effective_ids(caller.uid(), caller.gid(), false);
+	if (caller.is_root())
+		return;
+	/* Leaving euid 0 emptied the effective set (no SECBIT_NO_SETUID_FIXUP): check. */
+	uint64_t eff = 0;
+	if (!effective_capabilities(&eff) || eff != 0)
+		die_switch("capabilities");
+}
+
+AsRoot::AsRoot(const char *what) noexcept : saved_euid_(geteuid()), saved_egid_(getegid())
+{
+	(void)what; /* the name is for the reader (and the list in privileges.h) */
+	if (saved_euid_ == 0)
+		return;
+	/* Back to euid 0 first: only then may the gid change. Effective caps return with it. */
+	set_effective_ids(0, 0, true);
+	raised_ = true;
+}
+
+AsRoot::~AsRoot()
+{
+	if (!raised_)
+		return;
+	const int saved_errno = errno;
+	set_effective_ids(saved_euid_, saved_egid_, false);
+	if (saved_euid_ != 0) {
+		uint64_t eff = 0;
+		if (!effective_capabilities(&eff) || eff != 0)
+			die_switch("capabilities");
+	}
+	errno = saved_errno;
 }
 
 } // namespace fsvc::helper

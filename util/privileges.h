@@ -13,8 +13,22 @@
  * and, for a non-root caller, the effective capability set must be empty
  * inside the scope; anything else ends the process at once.
  *
- * Everything that needs root (mount, fsopen/fsconfig/fsmount/move_mount,
- * the mount table, fuse.conf) happens outside any AsCaller scope.
+ * Unprivileged by default: once the checks that need root's view are done
+ * (installation, fuse.conf), become_caller() makes the caller's ids the
+ * effective ones for the rest of the run, so a lookup or open written
+ * without a scope fails closed, with the caller's rights. Root is taken
+ * back only inside an AsRoot scope, one per operation that needs it:
+ *
+ *   "fsopen"             fsopen("fuse"/"fuseblk"): CAP_SYS_ADMIN
+ *   "create the mount"   fsconfig(FSCONFIG_CMD_CREATE), fsmount(), move_mount()
+ *                        onto the pinned fd (no path is looked up)
+ *   "mount(2)"           the legacy fallback, on "." (the pinned directory,
+ *                        entered as the caller) or the pinned fd's /proc path
+ *   "detach"             umount2(MNT_DETACH) of our own new mount, by its fd
+ *
+ * The mount-table record needs no scope: it is written by a child that
+ * takes all ids 0 (see mtab.h). test/helper's nonroot_euid0_syscalls
+ * checks this list against what the helper really does with euid 0.
  */
 #pragma once
 
@@ -59,6 +73,37 @@ private:
 	/* Effective capabilities we had to clear by hand (see the .cpp), restored on exit. */
 	bool caps_cleared_ = false;
 	std::array<uint32_t, 2> saved_effective_{};
+};
+
+/*
+ * Give up root for good, except in AsRoot scopes: when the helper runs
+ * elevated (setuid), the effective and fs ids become the caller's real
+ * ones (the supplementary groups are the caller's already: a setuid exec
+ * keeps them); every id is read back and, for a non-root caller, the
+ * effective capability set must be empty. Ends the process on any failure.
+ * Nothing to do for a root caller, or a helper that is not setuid.
+ */
+void become_caller(const Caller &caller) noexcept;
+
+/*
+ * RAII: euid and egid 0 for one named privileged operation, then back to
+ * the ids in force before, read back and verified. errno is preserved
+ * across the destructor, so it can be read after the scope; code in a scope
+ * should still save it inside, before anything else. A no-op when the
+ * effective uid is 0 already (a root caller).
+ */
+class AsRoot
+{
+public:
+	explicit AsRoot(const char *what) noexcept;
+	~AsRoot();
+	AsRoot(const AsRoot &) = delete;
+	AsRoot &operator=(const AsRoot &) = delete;
+
+private:
+	bool raised_ = false;
+	uid_t saved_euid_;
+	gid_t saved_egid_;
 };
 
 /* The current filesystem uid/gid, read without changing them. */

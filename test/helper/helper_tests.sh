@@ -1039,6 +1039,68 @@ t_root_utab_capped() {
 	check "message" err_has "fuservicemount3: mtab options longer than 1024 bytes"
 }
 
+# euid0_syscalls STRACE_LOG: from an `strace -f` log of the setuid helper,
+# print "startup" or "scoped", a tab and each system call made with euid 0
+# (fsconfig with its command), following the effective uid through
+# setresuid() and fork. "startup" is before the first switch away from
+# euid 0. The switches themselves (set/getres[ug]id, setfs[ug]id, capget,
+# prctl) are left out.
+euid0_syscalls() {
+	awk '
+	function first_pid() { if (!(pid in euid)) euid[pid] = (npids++ == 0) ? 0 : euid[parent] }
+	{
+		pid = $1
+		line = substr($0, length($1) + 2)
+		if (line ~ /resumed>/ || line !~ /^[a-z_0-9]+\(/) next
+		name = line; sub(/\(.*/, "", name)
+		first_pid()
+		if (euid[pid] == 0 && name !~ /^(setresuid|setresgid|getresuid|getresgid|setfsuid|setfsgid|capget|prctl)$/) {
+			if (name == "fsconfig") { a = line; sub(/^fsconfig\([0-9]+, /, "", a); sub(/,.*/, "", a); name = name ":" a }
+			print (switched ? "scoped" : "startup") "\t" name
+		}
+		if (name == "setresuid" && line ~ / = 0$/) {
+			split(substr(line, 11), ids, /, /)
+			if (ids[2] != "-1") euid[pid] = ids[2] + 0
+			if (euid[pid] != 0) switched = 1
+		}
+		if (name ~ /^(clone|clone3|fork|vfork)$/ && line ~ / = [0-9]+$/) {
+			child = line; sub(/.* = /, "", child); euid[child] = euid[pid]
+		}
+	}' "$1"
+}
+
+# Deliver item 3: the helper runs as the caller by default and is root only
+# in named scopes. This records every system call the setuid helper makes
+# with euid 0 during a mount by nobody (strace -u runs it with its setuid
+# bit honoured) and compares them with the list in util/privileges.h.
+t_nonroot_euid0_syscalls() {
+	echo data >"$WORK/backing"
+	chmod 0644 "$WORK/backing"
+	chown nobody "$MNT"
+	chmod 0666 /dev/fuse
+	start_activator euidzero 0666 "$SERVER"
+	local h
+	h=$(setuid_helper)
+	traced -f -qq -o "$WORK/strace" -u nobody "$h" src "$MNT" -t fuse.euidzero -o "backing=$WORK/backing" \
+		2>"$WORK/err"
+	RC=$?
+	check "mounted by nobody under strace" [ "$RC" = 0 ]
+	check "it works" [ "$(as_nobody cat "$MNT/data")" = data ]
+	euid0_syscalls "$WORK/strace" >"$WORK/euid0"
+	echo "system calls made with euid 0 after the switch to the caller:"
+	sed -n 's/^scoped\t/  /p' "$WORK/euid0"
+	echo "distinct system calls made with euid 0 before it (start-up):"
+	sed -n 's/^startup\t//p' "$WORK/euid0" | sort -u | tr '\n' ' '
+	echo
+	check "after the switch, euid 0 only for the documented scopes" \
+		[ "$(sed -n 's/^scoped\t//p' "$WORK/euid0" | tr '\n' ' ')" = "fsopen fsconfig:FSCONFIG_CMD_CREATE fsmount move_mount " ]
+	check "nothing done for the caller before the switch (no socket, connect, open of /dev/fuse, mount call)" \
+		bash -c "! grep -qE '^startup\s(socket|connect|fsopen|fsconfig|fsmount|move_mount|mount|umount2|ioctl)$' '$WORK/euid0'"
+	check "the switch happened" grep -q '^scoped' "$WORK/euid0"
+	umount "$MNT"
+	check "nothing left" nothing_left
+}
+
 if ! declare -F "t_$CASE" >/dev/null; then
 	echo "unknown case $CASE" >&2
 	exit 2
