@@ -159,11 +159,17 @@ NewApiOutcome mount_new_api(const MountRequest &req, const Mountpoint &mp, int f
 	return out;
 }
 
-/* The mount id of an fd's object, without asking a FUSE server anything. */
+/*
+ * The mount id of an fd's object, without asking a FUSE server anything.
+ * The VFS reports the mount id whatever the mask; asking for nothing keeps
+ * FUSE from checking who we are (it refuses any non-empty request from a
+ * process whose ids are not all the mount owner's, setuid helpers
+ * included: EACCES) and from asking its server.
+ */
 std::optional<uint64_t> mount_id(int fd)
 {
 	struct statx stx;
-	if (statx(fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_MNT_ID, &stx) < 0 ||
+	if (statx(fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, 0, &stx) < 0 ||
 	    !(stx.stx_mask & STATX_MNT_ID))
 		return std::nullopt;
 	return stx.stx_mnt_id;

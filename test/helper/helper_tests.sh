@@ -1098,6 +1098,16 @@ t_nonroot_euid0_syscalls() {
 		bash -c "! grep -qE '^startup\s(socket|connect|fsopen|fsconfig|fsmount|move_mount|mount|umount2|ioctl)$' '$WORK/euid0'"
 	check "the switch happened" grep -q '^scoped' "$WORK/euid0"
 	umount "$MNT"
+	# The mount(2) fallback, and the detach of a mount whose server gave up.
+	start_activator euidzerol 0666 "$SERVER" --no-goodbye
+	traced -f -qq -o "$WORK/strace2" -e inject=fsopen:error=ENOSYS -u nobody \
+		"$h" src "$MNT" -t fuse.euidzerol -o "backing=$WORK/backing" 2>"$WORK/err"
+	euid0_syscalls "$WORK/strace2" >"$WORK/euid0b"
+	echo "with mount(2) and a detach:"
+	sed -n 's/^scoped\t/  /p' "$WORK/euid0b"
+	check "mount(2) path: euid 0 only for fsopen, mount and the detach" \
+		[ "$(sed -n 's/^scoped\t//p' "$WORK/euid0b" | tr '\n' ' ')" = "fsopen mount umount2 " ]
+	check "mount(2) path: the mount was made and removed again" grep -q '^[0-9]* *umount2(.*MNT_DETACH) = 0' "$WORK/strace2"
 	check "nothing left" nothing_left
 }
 
