@@ -150,6 +150,8 @@ void record_mount(const std::string &source, const std::string &target, const st
 		/* All ids 0: nobody but root may signal or ptrace the lock holder. */
 		if (setgroups(0, nullptr) < 0 || setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
 			_exit(EXIT_FAILURE);
+		/* Nor does it need the server's socket or /dev/fuse. */
+		(void)close_range(3, ~0U, 0);
 		_exit(write_record(source, target, type, opts) < 0 ? EXIT_FAILURE : EXIT_SUCCESS);
 	}
 	if (!wait_bounded(pid, wait_ms))

@@ -1,16 +1,19 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Helper side: the policy deciding which server-named paths the caller's
- * command line allows (OPEN: an argument or an option value; MNTP: a
- * positional argument). Input: NUL-separated arguments, the last piece is
- * the path the server asks for. The oracle: a path is only ever allowed if
- * the caller wrote it, and a mountpoint only if it is an argument verbatim.
+ * command line allows (OPEN: an argument or an option value; MNTP: the
+ * mountpoint argument), and the caller's -o floor read from the same
+ * line. Input: NUL-separated arguments, the last piece is the path the
+ * server asks for. The oracle: a path is only ever allowed if the caller
+ * wrote it, a mountpoint only if it is an argument verbatim, and the floor
+ * never both requires and forbids a flag.
  */
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "argument_policy.h"
+#include "caller_options.h"
 #include "fuzz_check.h"
 
 using namespace fsvc;
@@ -59,5 +62,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(verbatim); /* an empty path never gets here: MNTP refuses it */
 	if (named)
 		FUZZ_CHECK(!path.empty() && (verbatim || contained));
+	const helper::CallerMountOptions floor = helper::parse_caller_mount_options(pieces);
+	FUZZ_CHECK((floor.required_flags & floor.forbidden_flags) == 0);
 	return 0;
 }
