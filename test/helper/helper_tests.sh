@@ -1044,7 +1044,8 @@ t_root_utab_capped() {
 # (fsconfig with its command), following the effective uid through
 # setresuid() and fork. "startup" is before the first switch away from
 # euid 0. The switches themselves (set/getres[ug]id, setfs[ug]id, capget,
-# prctl) are left out.
+# prctl) are left out. Only what follows the exec of the helper counts:
+# strace -u sometimes shows its own switch to the user before it.
 euid0_syscalls() {
 	awk '
 	function first_pid() { if (!(pid in euid)) euid[pid] = (npids++ == 0) ? 0 : euid[parent] }
@@ -1054,6 +1055,8 @@ euid0_syscalls() {
 		if (line ~ /resumed>/ || line !~ /^[a-z_0-9]+\(/) next
 		name = line; sub(/\(.*/, "", name)
 		first_pid()
+		if (name == "execve" && line ~ / = 0$/) { euid[pid] = 0; switched = 0; execd = 1 }
+		if (!execd) next
 		if (euid[pid] == 0 && name !~ /^(setresuid|setresgid|getresuid|getresgid|setfsuid|setfsgid|capget|prctl)$/) {
 			if (name == "fsconfig") { a = line; sub(/^fsconfig\([0-9]+, /, "", a); sub(/,.*/, "", a); name = name ":" a }
 			print (switched ? "scoped" : "startup") "\t" name
