@@ -15,8 +15,9 @@
 # The setuid helper: the test suites run a root-owned setuid copy of the
 # helper as nobody. The copy is the same ASan binary; glibc runs it in secure
 # mode (AT_SECURE), which the sanitizer runtimes support, and the helper
-# clears its environment only after they have read their options. Its leak
-# check runs as the (still root) helper at exit. If a sanitizer cannot run
+# clears its environment only after they have read their options. The
+# helper runs as its caller by default; in a sanitizer build only, it takes
+# root back at exit so that its leak check may ptrace it. If a sanitizer cannot run
 # in that setting the case fails loudly rather than being skipped.
 #
 # The 'systemd' suite runs too: the example servers run sanitized under

@@ -7,6 +7,7 @@
  */
 #include <cstdio>
 #include <cstdlib>
+#include <unistd.h>
 
 #include "conversation.h"
 #include "fuse_conf.h"
@@ -19,6 +20,33 @@
 
 using namespace fsvc;
 using namespace fsvc::helper;
+
+#if defined(__SANITIZE_ADDRESS__)
+#define FSVC_LEAK_CHECK_AT_EXIT 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define FSVC_LEAK_CHECK_AT_EXIT 1
+#endif
+#endif
+
+#ifdef FSVC_LEAK_CHECK_AT_EXIT
+/*
+ * Sanitizer builds only: LeakSanitizer's exit check ptraces this
+ * (non-dumpable, setuid) process, which needs CAP_SYS_PTRACE, so the ids
+ * are made root again just before it runs (atexit handlers run in reverse
+ * order: this one before the sanitizer's). Only exit-time cleanup follows.
+ */
+namespace
+{
+void root_again_for_leak_check()
+{
+	/* Best effort: if it fails, the leak check reports that itself. */
+	if (setresuid(static_cast<uid_t>(-1), 0, static_cast<uid_t>(-1)) == 0 &&
+	    setresgid(static_cast<gid_t>(-1), 0, static_cast<gid_t>(-1)) == 0)
+		return;
+}
+} // namespace
+#endif
 
 int main(int argc, char *argv[])
 {
@@ -53,6 +81,10 @@ int main(int argc, char *argv[])
 	/* Root's view ends here: fuse.conf is root's, the rest is done as the caller. */
 	const FuseConf conf = load_fuse_conf(kFuseConfPath);
 	become_caller(caller);
+#ifdef FSVC_LEAK_CHECK_AT_EXIT
+	if (caller.elevated())
+		std::atexit(root_again_for_leak_check);
+#endif
 	auto sock = connect_service(caller, opts->subtype, opts->timeout_ms);
 	if (!sock)
 		return EXIT_FAILURE;

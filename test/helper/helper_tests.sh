@@ -1044,7 +1044,9 @@ t_root_utab_capped() {
 # (fsconfig with its command), following the effective uid through
 # setresuid() and fork. "startup" is before the first switch away from
 # euid 0. The switches themselves (set/getres[ug]id, setfs[ug]id, capget,
-# prctl) are left out. Only what follows the exec of the helper counts:
+# prctl) are left out, and so is exit_group (a sanitizer build takes root
+# back just before it, for LeakSanitizer: see util/fuservicemount.cpp).
+# Only what follows the exec of the helper counts:
 # strace -u sometimes shows its own switch to the user before it.
 euid0_syscalls() {
 	awk '
@@ -1057,7 +1059,7 @@ euid0_syscalls() {
 		first_pid()
 		if (name == "execve" && line ~ / = 0$/) { euid[pid] = 0; switched = 0; execd = 1 }
 		if (!execd) next
-		if (euid[pid] == 0 && name !~ /^(setresuid|setresgid|getresuid|getresgid|setfsuid|setfsgid|capget|prctl)$/) {
+		if (euid[pid] == 0 && name !~ /^(setresuid|setresgid|getresuid|getresgid|setfsuid|setfsgid|capget|prctl|exit_group)$/) {
 			if (name == "fsconfig") { a = line; sub(/^fsconfig\([0-9]+, /, "", a); sub(/,.*/, "", a); name = name ":" a }
 			print (switched ? "scoped" : "startup") "\t" name
 		}
