@@ -1053,7 +1053,7 @@ euid0_syscalls() {
 	function first_pid() { if (!(pid in euid)) euid[pid] = (npids++ == 0) ? 0 : euid[parent] }
 	{
 		pid = $1
-		line = substr($0, length($1) + 2)
+		line = $0; sub(/^[0-9]+ +/, "", line) # strace pads short pids
 		if (line ~ /resumed>/ || line !~ /^[a-z_0-9]+\(/) next
 		name = line; sub(/\(.*/, "", name)
 		first_pid()
