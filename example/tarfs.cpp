@@ -23,6 +23,9 @@
 #include <fuse_service.hpp>
 
 #include "tar_archive.h"
+extern "C" {
+#include "sandbox_probe.h"
+}
 
 #include <algorithm>
 #include <cerrno>
@@ -230,11 +233,13 @@ const fuse_lowlevel_ops kOps = [] {
 struct Cli {
 	std::string source;
 	int show_help = 0;
+	int probe_sandbox = 0; /* -o probe_sandbox: log what the sandbox refuses */
 };
 
 const fuse_opt kCliOpts[] = {
     {"-h", offsetof(Cli, show_help), 1},
     {"--help", offsetof(Cli, show_help), 1},
+    {"probe_sandbox", offsetof(Cli, probe_sandbox), 1},
     FUSE_OPT_END,
 };
 
@@ -339,6 +344,8 @@ int run_service(fsvc::Service service, int argc, char *argv[])
 	std::unique_ptr<Filesystem> fs = load(std::move(*fd), cli.source);
 	if (!fs)
 		return 1;
+	if (cli.probe_sandbox)
+		sandbox_probe(kProg, cli.source.c_str());
 	if (!args->add("-oro"))
 		return 1;
 	auto opts = fsvc::parse_cmdline_opts(*args);
@@ -379,6 +386,11 @@ int run_classic(int argc, char *argv[])
 		return 1;
 	if (cli.show_help) {
 		std::printf("usage: %s [options] ARCHIVE MOUNTPOINT\n\n", kProg);
+		std::printf(
+		    "%s options:\n"
+		    "    -o probe_sandbox       log whether the sandbox lets the server open\n"
+		    "                           /dev/fuse, the archive or a network socket\n\n",
+		    kProg);
 		fuse_cmdline_help();
 		fuse_lowlevel_help();
 		return 0;
