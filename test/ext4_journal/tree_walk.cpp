@@ -251,7 +251,7 @@ int main(int argc, char **argv)
 			std::fprintf(stderr, "tree_walk: %s: %s\n", argv[2], std::strerror(errno));
 			return 1;
 		}
-		fsvc::ext4::OpenOptions o;
+		fsvc::ext4::ReplayOpenOptions o;
 		o.recovery = !(argc > 3 && std::string(argv[3]) == "--norecovery");
 		std::string why;
 		auto r = fsvc::ext4::open_replayed(fd.get(), why, o);

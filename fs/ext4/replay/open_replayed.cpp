@@ -4,7 +4,7 @@
 namespace fsvc::ext4
 {
 
-Result<ReplayedFs> open_replayed(int fd, std::string &why, const OpenOptions &opts)
+Result<ReplayedFs> open_replayed(int fd, std::string &why, const ReplayOpenOptions &opts)
 {
 	auto plain = open_plain(fd, opts.flags, why);
 	if (!plain)

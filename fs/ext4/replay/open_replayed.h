@@ -14,7 +14,7 @@
 namespace fsvc::ext4
 {
 
-struct OpenOptions {
+struct ReplayOpenOptions {
 	/** ext2fs_open2() flags; EXT2_FLAG_64BITS is always added, EXT2_FLAG_RW refused. */
 	int flags = 0;
 	/** false for -o norecovery: open the image as it is, journal ignored. */
@@ -39,6 +39,6 @@ struct ReplayedFs {
  * through it so libext2fs works from the replayed superblock and group
  * descriptors. On failure @p why holds one line (no program prefix).
  */
-Result<ReplayedFs> open_replayed(int fd, std::string &why, const OpenOptions &opts = {});
+Result<ReplayedFs> open_replayed(int fd, std::string &why, const ReplayOpenOptions &opts = {});
 
 } // namespace fsvc::ext4
