@@ -3,6 +3,7 @@
 
 #include "feature_check.h"
 
+#include <ext2fs/ext2_err.h>
 #include <ext2fs/ext2_ext_attr.h>
 
 #include <dirent.h>
@@ -163,6 +164,9 @@ int errnoFromExt2(errcode_t err) noexcept
 
 Result<std::unique_ptr<Filesystem>> Filesystem::open(UniqueFD fd, const OpenOptions &opts)
 {
+	/* So error_message() names libext2fs errors in our log lines. */
+	static std::once_flag tables;
+	std::call_once(tables, [] { initialize_ext2_error_table(); });
 	std::unique_ptr<Filesystem> self(new Filesystem());
 	self->fd_ = std::move(fd);
 
@@ -279,6 +283,10 @@ Result<struct stat> Filesystem::statLocked(ext2_ino_t ino)
 		if (in.i_flags & kHugeFileFl)
 			blocks *= block_size_ / 512;
 	}
+	/* Like the kernel: a regular file's inline data counts as the sectors
+	 * it would fill, so tools do not take the file for a hole. */
+	if (LINUX_S_ISREG(in.i_mode) && (in.i_flags & kInlineDataFl))
+		blocks += (size + 511) >> 9;
 	st.st_blocks = blkcnt_t(blocks);
 	st.st_blksize = blksize_t(block_size_);
 	if (LINUX_S_ISCHR(in.i_mode) || LINUX_S_ISBLK(in.i_mode)) {
@@ -460,11 +468,8 @@ Result<std::shared_ptr<FileMap>> Filesystem::mapLocked(ext2_ino_t ino, const ext
 		err = ext2fs_inline_data_get(fs_, ino, inode, map->inline_data.data(), &len);
 		if (err)
 			return Error{fail(err, "reading inline data", ino).error()};
+		/* Past the inline bytes the file reads as zeros (as in the kernel). */
 		map->inline_data.resize(len);
-		if (map->size > len) {
-			logLine("inode %u: inline data shorter than the file size", ino);
-			return Error{-EUCLEAN};
-		}
 		return map;
 	}
 
@@ -544,8 +549,14 @@ Result<std::vector<Segment>> Filesystem::planRead(const FileMap &map, uint64_t o
 		return segs;
 	uint64_t end = std::min<uint64_t>(map.size, off + size);
 	if (map.is_inline) {
-		segs.push_back(Segment{Segment::Kind::Memory, 0, size_t(end - off),
-				       map.inline_data.data() + off});
+		uint64_t have = map.inline_data.size();
+		if (off < have)
+			segs.push_back(Segment{Segment::Kind::Memory, 0,
+					       size_t(std::min(end, have) - off),
+					       map.inline_data.data() + off});
+		if (end > std::max(off, have))
+			segs.push_back(Segment{Segment::Kind::Zero, 0,
+					       size_t(end - std::max(off, have)), nullptr});
 		return segs;
 	}
 	const uint64_t bs = block_size_;
