@@ -221,7 +221,7 @@ TEST(Replay, BadCommitChecksumStopsTheReplay)
 	EXPECT_TRUE(r->find(12).empty()) << "nothing after an invalid commit";
 }
 
-TEST(Replay, BadDescriptorChecksumEndsTheLog)
+TEST(Replay, BadDescriptorChecksumBeforeAValidCommitIsCorruption)
 {
 	JournalBuilder j;
 	j.transaction(100, {{10, fill(1)}});
@@ -230,9 +230,35 @@ TEST(Replay, BadDescriptorChecksumEndsTheLog)
 	j.blocks[d][20] ^= std::byte(1);
 	std::string why;
 	auto r = scan(j, why);
+	ASSERT_FALSE(r.ok());
+	EXPECT_EQ(r.error(), -EUCLEAN);
+	EXPECT_NE(why.find("checksum"), std::string::npos) << why;
+}
+
+TEST(Replay, BadDescriptorChecksumWithoutCommitIsATornWrite)
+{
+	JournalBuilder j;
+	j.transaction(100, {{10, fill(1)}});
+	uint32_t d = j.descriptor(101, {{11, fill(2)}});
+	j.blocks[d][20] ^= std::byte(1);
+	std::string why;
+	auto r = scan(j, why);
 	ASSERT_TRUE(r.ok()) << why;
 	EXPECT_EQ(r->stats().transactions, 1u);
 	EXPECT_TRUE(r->find(11).empty());
+}
+
+TEST(Replay, BadRevokeChecksumBeforeAValidCommitIsCorruption)
+{
+	JournalBuilder j;
+	j.transaction(100, {{10, fill(1)}});
+	uint32_t rv = j.revoke(101, {10});
+	j.commit(101);
+	j.blocks[rv][20] ^= std::byte(1);
+	std::string why;
+	auto r = scan(j, why);
+	ASSERT_FALSE(r.ok());
+	EXPECT_EQ(r.error(), -EUCLEAN);
 }
 
 TEST(Replay, MissingCommitIsNotReplayed)

@@ -261,7 +261,8 @@ std::optional<Error> Scanner::scan_log()
 	uint32_t seq = j.sequence;
 	std::vector<std::byte> buf;
 	Transaction tx{seq, {}, {}};
-	uint32_t crc = ~0U; /* v1 transaction checksum */
+	uint32_t crc = ~0U;     /* v1 transaction checksum */
+	uint32_t bad_block = 0; /* a descriptor/revoke block of tx with a bad checksum */
 
 	while (used < log_len) {
 		if (auto e = read(pos, buf))
@@ -273,10 +274,11 @@ std::optional<Error> Scanner::scan_log()
 		uint32_t type = be32(b, 4);
 		used++;
 		if (type == kDescriptorBlock) {
-			/* A checksum mismatch is a torn write: the transaction never
-			 * committed, the log ends here. */
-			if (j.csum() && !j.tail_ok(b))
-				break;
+			/* A bad checksum is a torn write if no valid commit follows
+			 * (the log ends there), corruption if one does. Its tags
+			 * still say how many data blocks to skip. */
+			if (j.csum() && !j.tail_ok(b) && bad_block == 0)
+				bad_block = pos;
 			if (j.v1())
 				crc = ext2fs_crc32_be(
 				    crc, reinterpret_cast<const unsigned char *>(b.data()),
@@ -287,10 +289,12 @@ std::optional<Error> Scanner::scan_log()
 			if (truncated)
 				break;
 		} else if (type == kRevokeBlock) {
-			if (j.csum() && !j.tail_ok(b))
-				break;
-			if (auto e = parse_revoke(b, tx))
+			if (j.csum() && !j.tail_ok(b)) {
+				if (bad_block == 0)
+					bad_block = pos;
+			} else if (auto e = parse_revoke(b, tx)) {
 				return e;
+			}
 		} else if (type == kCommitBlock) {
 			if (j.csum() && crc32c_without(j.csum_seed, b, kCommitChecksum) !=
 					    be32(b, kCommitChecksum))
@@ -299,6 +303,11 @@ std::optional<Error> Scanner::scan_log()
 				       uint8_t(b[kCommitChecksumSize]) != 4 ||
 				       be32(b, kCommitChecksum) != crc))
 				break;
+			if (bad_block != 0)
+				return fail(why_, -EUCLEAN,
+					    "journal block " + std::to_string(bad_block) +
+						" of committed transaction " + std::to_string(seq) +
+						" fails its checksum");
 			committed.push_back(std::move(tx));
 			seq++;
 			tx = Transaction{seq, {}, {}};
