@@ -261,8 +261,9 @@ std::optional<Error> Scanner::scan_log()
 	uint32_t seq = j.sequence;
 	std::vector<std::byte> buf;
 	Transaction tx{seq, {}, {}};
-	uint32_t crc = ~0U;     /* v1 transaction checksum */
-	uint32_t bad_block = 0; /* a descriptor/revoke block of tx with a bad checksum */
+	uint32_t crc = ~0U;       /* v1 transaction checksum */
+	uint32_t bad_block = 0;   /* a descriptor/revoke block of tx with a bad checksum */
+	uint64_t last_commit = 0; /* h_commit_sec of the last valid commit */
 
 	while (used < log_len) {
 		if (auto e = read(pos, buf))
@@ -296,18 +297,33 @@ std::optional<Error> Scanner::scan_log()
 				return e;
 			}
 		} else if (type == kCommitBlock) {
-			if (j.csum() && crc32c_without(j.csum_seed, b, kCommitChecksum) !=
-					    be32(b, kCommitChecksum))
-				break;
-			if (j.v1() && (uint8_t(b[kCommitChecksumType]) != kChecksumCrc32 ||
-				       uint8_t(b[kCommitChecksumSize]) != 4 ||
-				       be32(b, kCommitChecksum) != crc))
-				break;
+			bool sum_ok = true;
+			if (j.csum())
+				sum_ok = crc32c_without(j.csum_seed, b, kCommitChecksum) ==
+					 be32(b, kCommitChecksum);
+			else if (j.v1())
+				sum_ok = uint8_t(b[kCommitChecksumType]) == kChecksumCrc32 &&
+					 uint8_t(b[kCommitChecksumSize]) == 4 &&
+					 be32(b, kCommitChecksum) == crc;
+			uint64_t when = be64(b, kCommitSec);
+			if (!sum_ok) {
+				/* Older than the last commit: a stale block, the log
+				 * ends. With async commit the commit may precede its
+				 * data: the transaction is just incomplete. Otherwise a
+				 * commit was written and damaged, which the kernel
+				 * refuses too. */
+				if (when < last_commit || (j.incompat & kIncompatAsyncCommit))
+					break;
+				return fail(why_, -EUCLEAN,
+					    "journal transaction " + std::to_string(seq) +
+						" is corrupt: its commit block fails its checksum");
+			}
 			if (bad_block != 0)
 				return fail(why_, -EUCLEAN,
 					    "journal block " + std::to_string(bad_block) +
 						" of committed transaction " + std::to_string(seq) +
 						" fails its checksum");
+			last_commit = when;
 			committed.push_back(std::move(tx));
 			seq++;
 			tx = Transaction{seq, {}, {}};
