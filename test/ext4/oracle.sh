@@ -193,6 +193,43 @@ t_mount8() {
 	check "nothing left" nothing_left
 }
 
+t_watchdog() {
+	# A request that hangs: the image lives on another FUSE mount (our own
+	# server, classic) that we stop with SIGSTOP. The contained server's
+	# pread then never returns; its watchdog must end it, and the user
+	# gets an error (ENOTCONN), not a hang.
+	NO_RETIME=1 build_image "-t ext4 -b 4096" "" 64M
+	mkdir "$WORK/outer" "$WORK/amnt"
+	mv "$WORK/img" "$WORK/outer/inner.img"
+	mkfs.ext4 -q -F -d "$WORK/outer" "$WORK/outer.img" 256M || { fail "mkfs outer"; finish; }
+	"$EXT4" "$WORK/outer.img" "$WORK/amnt" -f 2>"$WORK/outer.log" &
+	local apid=$!
+	PIDS+=("$apid")
+	local i
+	for i in $(seq 200); do mountpoint -q "$WORK/amnt" && break; sleep 0.05; done
+	check "outer mount up" mountpoint -q "$WORK/amnt"
+	check "inner mounted through the service" mount_ours "$WORK/amnt/inner.img" watchdog=2
+	check "inner reads" cmp -s "$MNT/links/target" "$WORK/tree/links/target"
+	sync
+	echo 3 >/proc/sys/vm/drop_caches
+	kill -STOP "$apid"
+	local t0=$SECONDS
+	timeout 30 cat "$MNT/small/f005" >/dev/null 2>&1
+	local rc=$?
+	check "a hung read fails instead of hanging (rc=$rc, $((SECONDS - t0)) s)" \
+		bash -c "[ $rc != 0 ] && [ $rc != 124 ]"
+	local e
+	e=$(errno_of "os.stat('$MNT/small')")
+	check "then the mount answers ENOTCONN (got $e)" [ "$e" = 107 ]
+	check "the watchdog says why" grep -q "^ext4-service: watchdog: a .* request has run for over 2 s" \
+		"$WORK/activator.log"
+	kill -CONT "$apid"
+	umount "$MNT" 2>/dev/null || umount -l "$MNT"
+	check "outer unmounts" umount "$WORK/amnt"
+	wait "$apid"
+	check "nothing left" nothing_left
+}
+
 case $CASE in
 ext4-4k) oracle_case "-t ext4 -b 4096 -I 256" "--big" ;;
 ext4-1k) oracle_case "-t ext4 -b 1024 -I 256" "--big --max-xattr 600" ;;
@@ -236,6 +273,7 @@ corrupt-csum) t_corrupt_csum ;;
 refuse) t_refuse ;;
 blockdev) t_blockdev ;;
 mount8) t_mount8 ;;
+watchdog) t_watchdog ;;
 *)
 	echo "unknown case $CASE"
 	exit 2
