@@ -62,6 +62,7 @@
 #include <cstddef>
 #include <cstdlib>
 #include <iterator>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -173,47 +174,39 @@ public:
 	};
 
 	/** An empty list. */
-	Args() noexcept = default;
+	Args() = default;
 	/** A copy of @p argc / @p argv (e.g. main()'s), for the classic path. */
 	Args(int argc, const char *const *argv)
 	{
 		for (int i = 0; i < argc && argv && argv[i]; i++)
 			(void)add(argv[i]);
 	}
-	Args(Args &&other) noexcept
-	    : a_(std::exchange(other.a_, fuse_args FUSE_ARGS_INIT(0, nullptr))),
-	      user_store_(std::move(other.user_store_)), user_(std::move(other.user_))
-	{
-	}
-	Args &operator=(Args &&other) noexcept
-	{
-		if (this != &other) {
-			fuse_opt_free_args(&a_);
-			a_ = std::exchange(other.a_, fuse_args FUSE_ARGS_INIT(0, nullptr));
-			user_store_ = std::move(other.user_store_);
-			user_ = std::move(other.user_);
-		}
-		return *this;
-	}
+	Args(Args &&) noexcept = default;
+	Args &operator=(Args &&) noexcept = default;
 	Args(const Args &) = delete;
 	Args &operator=(const Args &) = delete;
-	~Args() { fuse_opt_free_args(&a_); }
+	~Args() = default;
 
-	/** The list for libfuse; stays owned by this object. */
-	[[nodiscard]] fuse_args *get() noexcept { return &a_; }
-	[[nodiscard]] const fuse_args *get() const noexcept { return &a_; }
+	/**
+	 * The list for libfuse; stays owned by this object. Its address does
+	 * not change when the object is moved: the library recognises the
+	 * list that Service::args() built by its address when
+	 * parse_cmdline_opts() parses it. NULL for a moved-from object.
+	 */
+	[[nodiscard]] fuse_args *get() noexcept { return a_.get(); }
+	[[nodiscard]] const fuse_args *get() const noexcept { return a_.get(); }
 
-	[[nodiscard]] iterator begin() const noexcept { return iterator(a_.argv); }
-	[[nodiscard]] iterator end() const noexcept { return iterator(a_.argv + size()); }
+	[[nodiscard]] iterator begin() const noexcept { return iterator(a_ ? a_->argv : nullptr); }
+	[[nodiscard]] iterator end() const noexcept { return begin() + size(); }
 	[[nodiscard]] std::size_t size() const noexcept
 	{
-		return a_.argc > 0 && a_.argv ? static_cast<std::size_t>(a_.argc) : 0;
+		return a_ && a_->argc > 0 && a_->argv ? static_cast<std::size_t>(a_->argc) : 0;
 	}
 	[[nodiscard]] bool empty() const noexcept { return size() == 0; }
 	/** Entry @p i; @p i must be below size(). */
 	[[nodiscard]] std::string_view operator[](std::size_t i) const noexcept
 	{
-		return a_.argv[i];
+		return a_->argv[i];
 	}
 
 	/** Append @p arg (fuse_opt_add_arg()); -EINVAL for a NUL inside. */
@@ -221,8 +214,10 @@ public:
 	{
 		if (arg.find('\0') != std::string_view::npos)
 			return Error{-EINVAL};
+		if (!a_)
+			return Error{-EBADF};
 		std::string copy(arg);
-		return fuse_opt_add_arg(&a_, copy.c_str()) == 0 ? Status{} : Error{-ENOMEM};
+		return fuse_opt_add_arg(a_.get(), copy.c_str()) == 0 ? Status{} : Error{-ENOMEM};
 	}
 
 	/**
@@ -239,13 +234,21 @@ private:
 	void record_user(std::size_t first)
 	{
 		for (std::size_t i = first; i < size(); i++)
-			user_store_.emplace_back(a_.argv[i]);
+			user_store_.emplace_back(a_->argv[i]);
 		/* Views after all strings exist: the vector no longer moves them. */
 		for (const auto &s : user_store_)
 			user_.emplace_back(s);
 	}
 
-	fuse_args a_ = FUSE_ARGS_INIT(0, nullptr);
+	struct Free {
+		void operator()(fuse_args *a) const noexcept
+		{
+			fuse_opt_free_args(a);
+			delete a;
+		}
+	};
+	/* On the heap, so that moving the object keeps the list's address. */
+	std::unique_ptr<fuse_args, Free> a_{new fuse_args FUSE_ARGS_INIT(0, nullptr)};
 	std::vector<std::string> user_store_;
 	std::vector<std::string_view> user_;
 };
@@ -423,11 +426,11 @@ public:
 		if (!valid())
 			return Error{-EBADF};
 		Args out;
-		out.a_ = fuse_args FUSE_ARGS_INIT(argc, argv);
+		*out.a_ = fuse_args FUSE_ARGS_INIT(argc, argv);
 		int r = fuse_service_append_args(h_.get(), out.get());
 		if (r < 0) {
 			/* The list still points at the caller's argv: not ours to free. */
-			out.a_ = fuse_args FUSE_ARGS_INIT(0, nullptr);
+			*out.a_ = fuse_args FUSE_ARGS_INIT(0, nullptr);
 			return Error{r};
 		}
 		out.record_user(static_cast<std::size_t>(argc > 1 ? argc : 1));
