@@ -87,6 +87,19 @@ void usage()
 	fuse_lowlevel_help();
 }
 
+/* "-ofsname=SOURCE": the mount's source as mount(8) shows it (commas and
+ * backslashes escaped for libfuse's option parser). */
+std::string fsnameOption(const char *source)
+{
+	std::string o = "-ofsname=";
+	for (const char *p = source; *p; p++) {
+		if (*p == ',' || *p == '\\')
+			o += '\\';
+		o += *p;
+	}
+	return o;
+}
+
 /* Mounts are always read-only and the kernel checks the on-disk modes. */
 int addFixedOptions(fuse_args *args)
 {
@@ -172,7 +185,7 @@ int runService(fsvc::Service service, int argc, char *argv[], Config &cfg, Serve
 	auto ready = std::move(service).finish_file_requests();
 	if (!ready || !openServer(srv, std::move(*fd), cfg))
 		return 1;
-	if (!args->add("-oro,default_permissions"))
+	if (!args->add("-oro,default_permissions") || !args->add(fsnameOption(cfg.source)))
 		return 1;
 	auto opts = fsvc::parse_cmdline_opts(*args);
 	if (!opts)
@@ -213,7 +226,7 @@ int runClassic(fuse_args *args, Config &cfg, Server &srv)
 	if (addFixedOptions(args) < 0)
 		return 1;
 	if (cfg.source) {
-		fsname = std::string("-ofsname=") + cfg.source + ",subtype=ext4";
+		fsname = fsnameOption(cfg.source) + ",subtype=ext4";
 		if (fuse_opt_add_arg(args, fsname.c_str()) < 0)
 			return 1;
 	}

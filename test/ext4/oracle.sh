@@ -82,9 +82,8 @@ oracle_case() {
 	[ $FAILED = 0 ] || { cat "$WORK/err" "$WORK/activator.log" >&2; finish; }
 	check "mounted by the kernel" mount_kernel
 	[ $FAILED = 0 ] || { cat "$WORK/kerr" >&2; finish; }
-	grep " $MNT " /proc/self/mountinfo
-	check "read-only, default_permissions" bash -c \
-		"grep ' $MNT ' /proc/self/mountinfo | grep -q ' ro,.*default_permissions'"
+	check "read-only, default_permissions, the image as source" bash -c \
+		"grep ' $MNT ' /proc/self/mountinfo | grep -q ' - fuse.$SUB $WORK/img ro,.*default_permissions'"
 	compare_all "$CASE"
 	unmount_both
 	check "the image is unchanged" [ "$(sha256sum <"$WORK/img")" = "$sum" ]
