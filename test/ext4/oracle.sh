@@ -230,6 +230,68 @@ t_watchdog() {
 	check "nothing left" nothing_left
 }
 
+# A dirty journal, made for real: with periodic writeback off, change files
+# on a read-write kernel mount, fsync one (the transaction is committed to
+# the journal, nothing is checkpointed), copy the backing file, unmount.
+make_dirty() {
+	local dev old
+	old=$(sysctl -n vm.dirty_writeback_centisecs)
+	trap 'sysctl -q vm.dirty_writeback_centisecs='"$old"'; cleanup' EXIT
+	sysctl -q vm.dirty_writeback_centisecs=0
+	dev=$(losetup -f --show "$WORK/img") || { fail "losetup"; finish; }
+	LOOPS+=("$dev")
+	mount -t ext4 "$dev" "$KMNT" || { fail "rw kernel mount"; finish; }
+	(
+		cd "$KMNT" || exit 1
+		echo "changed after mkfs" >small/f010
+		rm small/f011
+		mkdir newdir
+		mv small/f012 newdir/moved
+		chmod 600 links/target
+		setfattr -n user.added -v "in the journal" xattr/plain
+		for i in $(seq 50); do echo "$i" >"newdir/n$i"; done
+		ln -s ../links/target newdir/sym
+		python3 -c "import os; f = os.open('newdir/n1', os.O_WRONLY); os.fsync(f)"
+	) || { fail "changes on the rw mount"; finish; }
+	cp --sparse=always "$WORK/img" "$WORK/dirty.img"
+	umount "$KMNT"
+	losetup -d "$dev"
+	sysctl -q vm.dirty_writeback_centisecs="$old"
+	check "the copy needs recovery" bash -c \
+		"dumpe2fs -h '$WORK/dirty.img' 2>/dev/null | grep -q 'needs_recovery'"
+	check "logdump shows a committed transaction" bash -c \
+		"debugfs -R logdump '$WORK/dirty.img' 2>/dev/null | grep -q 'Found expected sequence'"
+}
+
+t_dirty_journal() {
+	NO_RETIME=1 build_image "-t ext4 -b 4096 -I 256" ""
+	make_dirty
+	local sum
+	sum=$(sha256sum <"$WORK/dirty.img")
+	# The oracle: the kernel replays (writes) a copy of the copy.
+	cp --sparse=always "$WORK/dirty.img" "$WORK/img"
+	check "mounted through the service (replayed in memory)" mount_ours "$WORK/dirty.img"
+	[ $FAILED = 0 ] || { cat "$WORK/err" "$WORK/activator.log" >&2; finish; }
+	local dev
+	dev=$(losetup -f --show "$WORK/img") && LOOPS+=("$dev")
+	check "the kernel replays its copy" mount -t ext4 -o ro "$dev" "$KMNT"
+	check "the change is visible" [ "$(cat "$MNT/small/f010")" = "changed after mkfs" ]
+	compare_all "dirty journal, replayed"
+	unmount_both
+	check "the image is byte-for-byte unchanged" [ "$(sha256sum <"$WORK/dirty.img")" = "$sum" ]
+	check "one line says it replayed" grep -q "^ext4-service: replayed .* journal transactions" \
+		"$WORK/activator.log"
+
+	# norecovery: the in-place state, like the kernel's ro,noload.
+	check "mounted with norecovery" mount_ours "$WORK/dirty.img" norecovery
+	dev=$(losetup -f --show -r "$WORK/dirty.img") && LOOPS+=("$dev")
+	check "the kernel mounts ro,noload" mount -t ext4 -o ro,noload "$dev" "$KMNT"
+	check "the change is not visible" bash -c "! grep -q 'changed after mkfs' '$MNT/small/f010'"
+	compare_all "dirty journal, norecovery"
+	unmount_both
+	check "still unchanged" [ "$(sha256sum <"$WORK/dirty.img")" = "$sum" ]
+}
+
 case $CASE in
 ext4-4k) oracle_case "-t ext4 -b 4096 -I 256" "--big" ;;
 ext4-1k) oracle_case "-t ext4 -b 1024 -I 256" "--big --max-xattr 600" ;;
@@ -274,6 +336,7 @@ refuse) t_refuse ;;
 blockdev) t_blockdev ;;
 mount8) t_mount8 ;;
 watchdog) t_watchdog ;;
+dirty-journal) t_dirty_journal ;;
 *)
 	echo "unknown case $CASE"
 	exit 2
