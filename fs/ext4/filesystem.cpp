@@ -179,25 +179,32 @@ Result<std::unique_ptr<Filesystem>> Filesystem::open(UniqueFD fd, const OpenOpti
 		logLine("%s", why.c_str());
 		return Error{-EINVAL};
 	}
-	if ((sb.s_feature_incompat & EXT3_FEATURE_INCOMPAT_RECOVER) && !opts.norecovery) {
-		logLine("the journal needs recovery, which this version cannot replay in "
-			"memory; mount with -o norecovery to see the image without it");
-		return Error{-EINVAL};
+	/* A dirty journal is replayed in memory (unless norecovery): libext2fs
+	 * then reads through the overlay, and so does our data path. */
+	std::string why;
+	ReplayOpenOptions ro;
+	ro.flags = EXT2_FLAG_SKIP_MMP;
+	ro.recovery = !opts.norecovery;
+	auto opened = open_replayed(self->fd_.get(), why, ro);
+	if (!opened) {
+		logLine("cannot open the filesystem: %s", why.c_str());
+		return Error{opened.error() == -ENOMEM ? -ENOMEM : -EINVAL};
 	}
-
-	/* libext2fs closes the descriptor it is given: hand it a duplicate. */
-	int dup_fd = fcntl(self->fd_.get(), F_DUPFD_CLOEXEC, 3);
-	if (dup_fd < 0)
-		return Error{-errno};
-	char name[32];
-	std::snprintf(name, sizeof(name), "%d", dup_fd);
-	int flags = EXT2_FLAG_64BITS | EXT2_FLAG_SKIP_MMP;
-	errcode_t err = ext2fs_open2(name, nullptr, flags, 0, 0, unixfd_io_manager, &self->fs_);
-	if (err) {
-		::close(dup_fd);
-		self->fs_ = nullptr;
-		logLine("cannot open the filesystem: %s", error_message(err));
-		return Error{errnoFromExt2(err) == -ENOMEM ? -ENOMEM : -EINVAL};
+	self->owned_fs_ = std::move(opened->fs);
+	self->fs_ = self->owned_fs_.get();
+	if (opened->overlay) {
+		self->journal_ = std::move(opened->overlay);
+		self->overlay_ = [j = self->journal_.get()](blk64_t b) { return j->find(b); };
+		logLine("replayed %u journal transactions in memory (%zu blocks); the image is "
+			"unchanged",
+			opened->stats.transactions, opened->stats.blocks);
+	} else if (opened->needed_recovery && opts.norecovery) {
+		logLine("the journal needs recovery; norecovery: serving the image without it");
+	}
+	/* The replayed superblock may name other features: check it too. */
+	if (std::string w = unsupportedFeature(*self->fs_->super); !w.empty()) {
+		logLine("%s", w.c_str());
+		return Error{-EINVAL};
 	}
 	self->block_size_ = self->fs_->blocksize;
 	self->blocks_count_ = ext2fs_blocks_count(self->fs_->super);
@@ -220,11 +227,7 @@ Result<std::unique_ptr<Filesystem>> Filesystem::open(UniqueFD fd, const OpenOpti
 	return self;
 }
 
-Filesystem::~Filesystem()
-{
-	if (fs_)
-		ext2fs_close_free(&fs_);
-}
+Filesystem::~Filesystem() = default;
 
 bool Filesystem::validIno(ext2_ino_t ino) const noexcept
 {

@@ -33,6 +33,8 @@ def main():
     rnd = random.Random(a.seed)
     root = os.fsencode(a.dir)
     if a.retime:
+        if a.many:
+            make_many(os.path.join(root, b"many"), a.many)
         retime(root, rnd)
         return
     os.makedirs(root, exist_ok=True)
@@ -120,14 +122,17 @@ def main():
 
     # A big directory (htree once e2fsck -D indexes it).
     if a.many:
-        d = j("many")
-        os.mkdir(d)
-        for i in range(a.many):
-            fd = os.open(os.path.join(d, b"entry-%d-%s" % (i, b"q" * (i % 37))),
-                         os.O_CREAT | os.O_WRONLY, 0o644)
-            os.close(fd)
+        make_many(j("many"), a.many)
 
     retime(root, rnd)
+
+
+def make_many(d, n):
+    os.mkdir(d)
+    for i in range(n):
+        fd = os.open(os.path.join(d, b"entry-%d-%s" % (i, b"q" * (i % 37))),
+                     os.O_CREAT | os.O_WRONLY, 0o644)
+        os.close(fd)
 
 
 def retime(root, rnd):
