@@ -91,7 +91,8 @@ def dir_entries(img, blk_off, bs):
 
 
 def jbd2_blocks(path):
-    """Journal superblock offset and (offset, type) of the log blocks in use."""
+    """Journal superblock offset, and (offset, type, sequence, next block's
+    offset) of the log blocks from s_start on."""
     img = Image(path)
     bs = block_size(path)
     jblocks = blocks_of(path, "<8>")
@@ -101,12 +102,12 @@ def jbd2_blocks(path):
     start = struct.unpack(">I", hdr[0x1C:0x20])[0]
     seq = struct.unpack(">I", hdr[0x18:0x1C])[0]
     found = []
-    for j in range(start, len(jblocks)):
+    for j in range(start, len(jblocks) - 1):
         off = jblocks[j] * bs
         img.f.seek(off)
         magic, btype, bseq = struct.unpack(">III", img.f.read(12))
         if magic == 0xC03B3998 and bseq >= seq:
-            found.append((off, btype))
+            found.append((off, btype, bseq, jblocks[j + 1] * bs))
     return sb, found
 
 
@@ -243,13 +244,20 @@ def main():
         target = "journal"
     elif case == "journal-descriptor":
         _, blocks = jbd2_blocks(path)
-        off = [o for o, t in blocks if t == 1][0]
+        off = [o for o, t, _, _ in blocks if t == 1][0]
         img.flip(off + 12 + 3)  # first tag's block number
         target = "journal"
     elif case == "journal-commit":
         _, blocks = jbd2_blocks(path)
-        off = [o for o, t in blocks if t == 2][0]
+        off = [o for o, t, _, _ in blocks if t == 2][0]
         img.flip(off + 0x30)  # h_commit_sec, covered by the commit checksum
+        target = "journal"
+    elif case == "journal-torn-tail":
+        _, blocks = jbd2_blocks(path)
+        _, _, seq, after = [b for b in blocks if b[1] == 2][-1]
+        # After the last commit, the start of a transaction that never
+        # committed: a descriptor of the next sequence, damaged mid-write.
+        img.put(after, ">IIIIIII", 0xC03B3998, 1, seq + 1, 5, 0x0B, 0, 0x1234)
         target = "journal"
     else:
         sys.exit(f"corrupt.py: unknown case {case}")
