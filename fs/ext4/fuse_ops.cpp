@@ -60,11 +60,14 @@ int fillEntry(Filesystem &fs, ext2_ino_t ino, fuse_entry_param &e)
 	return 0;
 }
 
-void opInit(void *, fuse_conn_info *conn)
+void opInit(void *userdata, fuse_conn_info *conn)
 {
+	const Server &s = *static_cast<const Server *>(userdata);
 	/* readdirplus always: a walk then needs no lookups and no getattrs. */
-	if (conn->capable & FUSE_CAP_READDIRPLUS)
+	if (s.readdirplus && (conn->capable & FUSE_CAP_READDIRPLUS))
 		conn->want |= FUSE_CAP_READDIRPLUS;
+	else
+		conn->want &= ~FUSE_CAP_READDIRPLUS;
 	conn->want &= ~FUSE_CAP_READDIRPLUS_AUTO;
 	/* The kernel enforces ACLs with default_permissions, like ext4 does. */
 	if (conn->capable & FUSE_CAP_POSIX_ACL)

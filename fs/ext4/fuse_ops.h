@@ -20,6 +20,7 @@ namespace fsvc::ext4
 struct Server {
 	std::unique_ptr<Filesystem> fs;
 	std::unique_ptr<Watchdog> watchdog;
+	bool readdirplus = true; /* ask the kernel for readdirplus */
 };
 
 /* The operation table; the session's userdata must be a Server. */
