@@ -263,7 +263,7 @@ Result<ext2_inode_large> Filesystem::readInode(ext2_ino_t ino)
 Result<struct stat> Filesystem::statLocked(ext2_ino_t ino)
 {
 	if (auto it = attr_cache_.find(ino); it != attr_cache_.end())
-		return it->second;
+		return it->second.st;
 	auto r = readInode(ino);
 	if (!r)
 		return Error{r.error()};
@@ -309,7 +309,7 @@ Result<struct stat> Filesystem::statLocked(ext2_ino_t ino)
 	    decodeTime(in.i_ctime, in.i_ctime_extra, fits(in, isz, FIELD_END(i_ctime_extra)));
 	if (attr_cache_.size() >= kAttrCacheMax)
 		attr_cache_.clear();
-	attr_cache_.emplace(ino, st);
+	attr_cache_.emplace(ino, CachedAttr{st, in.i_generation});
 	return st;
 }
 
@@ -333,10 +333,11 @@ Result<struct timespec> Filesystem::crtime(ext2_ino_t ino)
 Result<uint32_t> Filesystem::generation(ext2_ino_t ino)
 {
 	std::lock_guard g(mu_);
-	auto r = readInode(ino);
-	if (!r)
-		return Error{r.error()};
-	return r->i_generation;
+	auto st = statLocked(ino);
+	if (!st)
+		return Error{st.error()};
+	auto it = attr_cache_.find(ino);
+	return it != attr_cache_.end() ? it->second.generation : 0U;
 }
 
 namespace

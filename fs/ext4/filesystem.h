@@ -161,7 +161,11 @@ private:
 
 	std::mutex mu_;
 	/* Caches, under mu_; each is cleared as a whole when it grows past its cap. */
-	std::unordered_map<ext2_ino_t, struct stat> attr_cache_;
+	struct CachedAttr {
+		struct stat st;
+		uint32_t generation;
+	};
+	std::unordered_map<ext2_ino_t, CachedAttr> attr_cache_;
 	std::unordered_map<ext2_ino_t, std::shared_ptr<const Directory>> dir_cache_;
 	size_t dir_cache_entries_ = 0;
 };
