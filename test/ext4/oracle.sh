@@ -292,6 +292,34 @@ t_dirty_journal() {
 	check "still unchanged" [ "$(sha256sum <"$WORK/dirty.img")" = "$sum" ]
 }
 
+# mount_fails WHAT SOURCE LOGLINE: the mount fails, the server says why in
+# one line, and nothing is left behind.
+mount_fails() {
+	: >"$WORK/activator.log"
+	mount_ours "$2"
+	check "$1: the mount fails" [ "$RC" != 0 ]
+	check "$1: one line says why" grep -q "^ext4-service: $3" "$WORK/activator.log"
+	check "$1: nothing left" nothing_left
+}
+
+t_badinput() {
+	mount_fails "missing image" "$WORK/nonexistent" "cannot open $WORK/nonexistent: No such file"
+	mkdir "$WORK/adir"
+	mount_fails "a directory" "$WORK/adir" "$WORK/adir is not a regular file or block device"
+	: >"$WORK/empty"
+	mount_fails "an empty file" "$WORK/empty" "cannot read the superblock"
+	head -c 1M /dev/urandom >"$WORK/junk"
+	mount_fails "random bytes" "$WORK/junk" "not an ext2/ext3/ext4 filesystem"
+	# Classic mode: usage errors are one line and exit 1.
+	"$EXT4" >"$WORK/out" 2>&1
+	check "classic without arguments: exit 1" [ $? = 1 ]
+	check "classic without arguments: a usage line" grep -q "^usage: ext4-service IMAGE_OR_DEVICE MOUNTPOINT" "$WORK/out"
+	"$EXT4" "$WORK/junk" "$MNT" >"$WORK/out" 2>&1
+	check "classic on junk: exit 1" [ $? = 1 ]
+	check "classic on junk: one line" grep -q "^ext4-service: not an ext2/ext3/ext4 filesystem" "$WORK/out"
+	check "classic on junk: not mounted" bash -c "! mountpoint -q '$MNT'"
+}
+
 case $CASE in
 ext4-4k) oracle_case "-t ext4 -b 4096 -I 256" "--big" ;;
 ext4-1k) oracle_case "-t ext4 -b 1024 -I 256" "--big --max-xattr 600" ;;
@@ -348,6 +376,7 @@ blockdev) t_blockdev ;;
 mount8) t_mount8 ;;
 watchdog) t_watchdog ;;
 dirty-journal) t_dirty_journal ;;
+badinput) t_badinput ;;
 *)
 	echo "unknown case $CASE"
 	exit 2
