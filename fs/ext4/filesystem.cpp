@@ -28,6 +28,7 @@ namespace
 /* Cache caps: enough for a big tree walk, small enough for a 64 MiB RSS budget. */
 constexpr size_t kAttrCacheMax = 32768;
 constexpr size_t kDirCacheEntriesMax = 262144;
+constexpr size_t kMapCacheMax = 8192;
 /* A file with more mapped runs than this is treated as corrupt (bounds memory). */
 constexpr size_t kMaxRuns = size_t(1) << 22;
 /* Longest symlink target we accept (the kernel's PATH_MAX). */
@@ -532,6 +533,8 @@ Result<std::shared_ptr<FileMap>> Filesystem::mapLocked(ext2_ino_t ino, const ext
 Result<std::shared_ptr<const FileMap>> Filesystem::openFile(ext2_ino_t ino)
 {
 	std::lock_guard g(mu_);
+	if (auto it = map_cache_.find(ino); it != map_cache_.end())
+		return it->second;
 	auto in = readInode(ino);
 	if (!in)
 		return Error{in.error()};
@@ -542,7 +545,11 @@ Result<std::shared_ptr<const FileMap>> Filesystem::openFile(ext2_ino_t ino)
 	auto m = mapLocked(ino, *in);
 	if (!m)
 		return Error{m.error()};
-	return std::shared_ptr<const FileMap>(std::move(*m));
+	std::shared_ptr<const FileMap> map = std::move(*m);
+	if (map_cache_.size() >= kMapCacheMax)
+		map_cache_.clear();
+	map_cache_.emplace(ino, map);
+	return map;
 }
 
 Result<std::vector<Segment>> Filesystem::planRead(const FileMap &map, uint64_t off,

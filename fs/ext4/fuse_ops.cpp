@@ -65,7 +65,7 @@ int fillEntry(Filesystem &fs, ext2_ino_t ino, fuse_entry_param &e)
 
 void opInit(void *userdata, fuse_conn_info *conn)
 {
-	const Server &s = *static_cast<const Server *>(userdata);
+	Server &s = *static_cast<Server *>(userdata);
 	/* readdirplus always: a walk then needs no lookups and no getattrs. */
 	if (s.readdirplus && (conn->capable & FUSE_CAP_READDIRPLUS))
 		conn->want |= FUSE_CAP_READDIRPLUS;
@@ -75,6 +75,8 @@ void opInit(void *userdata, fuse_conn_info *conn)
 	/* The kernel enforces ACLs with default_permissions, like ext4 does. */
 	if (conn->capable & FUSE_CAP_POSIX_ACL)
 		conn->want |= FUSE_CAP_POSIX_ACL;
+	if (!(conn->capable & FUSE_CAP_NO_OPEN_SUPPORT))
+		s.no_open = false;
 	if (conn->capable & FUSE_CAP_CACHE_SYMLINKS)
 		conn->want |= FUSE_CAP_CACHE_SYMLINKS;
 	if (conn->capable & FUSE_CAP_SPLICE_WRITE)
@@ -155,6 +157,11 @@ void opOpen(fuse_req_t req, fuse_ino_t ino, fuse_file_info *fi)
 		fuse_reply_err(req, EROFS);
 		return;
 	}
+	if (s.no_open) {
+		/* The kernel stops sending opens: reads map the file themselves. */
+		fuse_reply_err(req, ENOSYS);
+		return;
+	}
 	auto map = s.fs->openFile(toExt(ino));
 	if (!map) {
 		fuse_reply_err(req, -map.error());
@@ -171,12 +178,22 @@ void opOpen(fuse_req_t req, fuse_ino_t ino, fuse_file_info *fi)
 		delete of;
 }
 
-void opRead(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info *fi)
+void opRead(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info *fi)
 {
 	Server &s = server(req);
 	Watchdog::Guard g(*s.watchdog, "read");
-	const auto *of = reinterpret_cast<const OpenFile *>(fi->fh);
-	auto plan = s.fs->planRead(*of->map, uint64_t(off), size);
+	std::shared_ptr<const FileMap> map;
+	if (fi->fh) {
+		map = reinterpret_cast<const OpenFile *>(fi->fh)->map;
+	} else {
+		auto m = s.fs->openFile(toExt(ino));
+		if (!m) {
+			fuse_reply_err(req, -m.error());
+			return;
+		}
+		map = std::move(*m);
+	}
+	auto plan = s.fs->planRead(*map, uint64_t(off), size);
 	if (!plan) {
 		fuse_reply_err(req, -plan.error());
 		return;
