@@ -67,9 +67,28 @@ compare_all() {
 	fi
 }
 
+# servers_gone [SECONDS]: the activators' servers have exited (a loaded
+# machine may take longer than nothing_left's 10 s); says what is left.
+servers_gone() {
+	local i p alive
+	for i in $(seq $((${1:-60} * 10))); do
+		alive=0
+		for p in "${ACTIVATORS[@]}"; do
+			[ "$(pgrep -g "$p" | grep -vx "$p" | wc -l)" -gt 0 ] && alive=1
+		done
+		[ $alive = 0 ] && return 0
+		sleep 0.1
+	done
+	for p in "${ACTIVATORS[@]}"; do
+		ps -o pid,stat,wchan:30,etime,args -g "$p" >&2
+	done
+	return 1
+}
+
 unmount_both() {
 	check "unmount ours" umount "$MNT"
 	umount "$KMNT" 2>/dev/null
+	check "the server exits" servers_gone
 	check "nothing left" nothing_left
 }
 
