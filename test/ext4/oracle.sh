@@ -254,6 +254,10 @@ t_watchdog() {
 # the journal, nothing is checkpointed), copy the backing file, unmount.
 make_dirty() {
 	local dev old
+	# Other tests flip the same global knob: take turns, so no one saves
+	# another's 0 as "the old value" and leaves writeback off for good.
+	exec 9>/run/lock/fsvc-dirty-writeback.lock
+	flock 9
 	old=$(sysctl -n vm.dirty_writeback_centisecs)
 	trap 'sysctl -q vm.dirty_writeback_centisecs='"$old"'; cleanup' EXIT
 	sysctl -q vm.dirty_writeback_centisecs=0
@@ -276,6 +280,7 @@ make_dirty() {
 	umount "$KMNT"
 	losetup -d "$dev"
 	sysctl -q vm.dirty_writeback_centisecs="$old"
+	flock -u 9
 	check "the copy needs recovery" bash -c \
 		"dumpe2fs -h '$WORK/dirty.img' 2>/dev/null | grep -q 'needs_recovery'"
 	check "logdump shows a committed transaction" bash -c \
