@@ -30,8 +30,10 @@ MAX_RSS_KB=$((256 * 1024))
 OLD_WB=
 
 restore_writeback() {
-	[ -n "$OLD_WB" ] && sysctl -q -w vm.dirty_writeback_centisecs="$OLD_WB"
+	[ -n "$OLD_WB" ] || return 0
+	sysctl -q -w vm.dirty_writeback_centisecs="$OLD_WB"
 	OLD_WB=
+	flock -u 9
 }
 trap 'restore_writeback; cleanup' EXIT
 
@@ -79,6 +81,9 @@ build() {
 # to the journal, not checkpointed, when the image is copied.
 build_dirty() {
 	build csum
+	# A global knob other tests flip too (test/ext4 takes the same lock).
+	exec 9>/run/lock/fsvc-dirty-writeback.lock
+	flock 9
 	OLD_WB=$(sysctl -n vm.dirty_writeback_centisecs)
 	sysctl -q -w vm.dirty_writeback_centisecs=0
 	local dev

@@ -17,6 +17,10 @@ walk=$1
 tmp=$(mktemp -d /tmp/fsvc-jrnl.XXXXXX)
 loops=()
 mounts=()
+# Other tests flip the same global knob (test/ext4 takes this lock too):
+# take turns, so no one saves another's 0 as the value to restore.
+exec 9>/run/lock/fsvc-dirty-writeback.lock
+flock 9
 old_wb=$(sysctl -n vm.dirty_writeback_centisecs)
 cleanup() {
 	local m l
@@ -27,6 +31,7 @@ cleanup() {
 		losetup -d "$l" 2>/dev/null
 	done
 	sysctl -q -w vm.dirty_writeback_centisecs="$old_wb"
+	flock -u 9
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
