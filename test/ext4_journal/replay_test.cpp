@@ -457,8 +457,8 @@ TEST(Replay, LiveFastCommitsAreRefused)
 	j.num_fc = 8;
 	j.begin(1);
 	j.transaction(100, {{10, fill(1)}});
-	Block &fc = j.blocks[j.log_end()];
-	fc[0] = std::byte(jbd2::kFcTagHead); /* little-endian tag, length 8 */
+	Block &fc = j.blocks[j.log_end() + 1]; /* the kernel skips the block at log_end */
+	fc[0] = std::byte(jbd2::kFcTagHead);   /* little-endian tag, length 8 */
 	fc[2] = std::byte(8);
 	fc[8] = std::byte(101); /* the tid after the last commit */
 	std::string why;

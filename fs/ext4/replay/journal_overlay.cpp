@@ -62,6 +62,7 @@ struct Journal {
 	uint32_t block_size = 0;
 	uint32_t first = 0;
 	uint32_t log_end = 0; /* one past the last log block (fast-commit area after it) */
+	uint32_t maxlen = 0;
 	uint32_t sequence = 0;
 	uint32_t start = 0;
 	uint32_t compat = 0;
@@ -174,6 +175,7 @@ std::optional<Error> Scanner::superblock(uint64_t journal_blocks, uint32_t block
 		j.csum_seed = crc32c(~0U, s.subspan(kSbUuid, kUuidSize));
 	}
 	j.log_end = maxlen;
+	j.maxlen = maxlen;
 	if (j.incompat & kIncompatFastCommit) {
 		uint32_t fc = be32(s, kSbNumFcBlocks);
 		if (fc == 0)
@@ -343,8 +345,12 @@ std::optional<Error> Scanner::check_fast_commit()
 {
 	if (!(j.incompat & kIncompatFastCommit))
 		return std::nullopt;
+	/* The kernel leaves the block at log_end unused: the area's first
+	 * block is the one after it (seen on journals it writes). */
 	std::vector<std::byte> buf;
-	if (auto e = read(j.log_end, buf))
+	if (j.log_end + 1 >= j.maxlen)
+		return std::nullopt;
+	if (auto e = read(j.log_end + 1, buf))
 		return e;
 	std::span<const std::byte> b(buf);
 	uint32_t next = j.sequence + uint32_t(committed.size());
