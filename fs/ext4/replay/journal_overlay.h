@@ -59,11 +59,21 @@ public:
 	 * and collect what a recovery would write. A filesystem that does not
 	 * need recovery gives an empty overlay. Never writes.
 	 *
+	 * The log is read from s_start while blocks carry the expected sequence;
+	 * a transaction counts when its commit block is valid. What is
+	 * replayed: every tagged block of the committed transactions, the
+	 * latest copy winning, except copies revoked by a revoke record of the
+	 * same or a later committed transaction.
+	 *
 	 * Fails with a negative errno and a one-line reason in @p why:
-	 * -EUCLEAN for a corrupt journal (bad superblock, checksum mismatch of a
-	 * committed data block, a block outside the filesystem), -EOPNOTSUPP for
-	 * an external journal or fast-commit blocks to replay, -EFBIG when the
-	 * replay would exceed @p limits, or an I/O error.
+	 * -EUCLEAN for a corrupt journal, as the kernel judges it (bad
+	 * superblock; a commit block with the right sequence and a bad
+	 * checksum, unless older than the previous commit or with async
+	 * commit; a descriptor or revoke block with a bad checksum before a
+	 * valid commit; a committed data block failing its checksum; a block
+	 * outside the filesystem), -EOPNOTSUPP for an external journal or
+	 * fast-commit blocks to replay, -EFBIG when the replay would exceed
+	 * @p limits, or an I/O error.
 	 */
 	static Result<JournalOverlay> load(ext2_filsys fs, std::string &why,
 					   const ReplayLimits &limits = {});
