@@ -33,6 +33,7 @@ public:
 	uint32_t compat = 0;
 	uint32_t incompat = jbd2::kIncompatRevoke | jbd2::kIncompat64bit | jbd2::kIncompatCsumV3;
 	uint32_t num_fc = 0;
+	uint64_t commit_time = 1000; /* h_commit_sec of the next commit block */
 	bool v1_superblock = false;
 	std::vector<Block> blocks;
 
@@ -177,6 +178,8 @@ public:
 		uint32_t at = take();
 		Block c(bs);
 		header(c, jbd2::kCommitBlock, seq);
+		jbd2::put_be32(c, jbd2::kCommitSec, uint32_t(commit_time >> 32));
+		jbd2::put_be32(c, jbd2::kCommitSec + 4, uint32_t(commit_time));
 		if (csum()) {
 			jbd2::put_be32(c, jbd2::kCommitChecksum,
 				       crc(seed(), c)); /* field is zero while summed */

@@ -96,7 +96,7 @@ TEST(Replay, CompatChecksumV1)
 	two_transactions(j);
 }
 
-TEST(Replay, CompatChecksumV1MismatchEndsTheLog)
+TEST(Replay, CompatChecksumV1MismatchIsCorruption)
 {
 	JournalBuilder j;
 	j.incompat = jbd2::kIncompatRevoke;
@@ -107,9 +107,8 @@ TEST(Replay, CompatChecksumV1MismatchEndsTheLog)
 	j.blocks[c][jbd2::kCommitChecksum + 3] ^= std::byte(1);
 	std::string why;
 	auto r = scan(j, why);
-	ASSERT_TRUE(r.ok()) << why;
-	EXPECT_EQ(r->stats().transactions, 1u);
-	EXPECT_TRUE(r->find(11).empty());
+	ASSERT_FALSE(r.ok());
+	EXPECT_EQ(r.error(), -EUCLEAN);
 }
 
 TEST(Replay, HighBlockNumbers)
@@ -204,10 +203,27 @@ TEST(Replay, WrapsAroundTheLog)
 	EXPECT_TRUE(holds(*r, 13, 4));
 }
 
-TEST(Replay, BadCommitChecksumStopsTheReplay)
+TEST(Replay, BadCommitChecksumIsCorruption)
 {
 	JournalBuilder j;
 	j.transaction(100, {{10, fill(1)}});
+	j.descriptor(101, {{11, fill(2)}});
+	uint32_t c = j.commit(101);
+	j.transaction(102, {{12, fill(3)}});
+	j.blocks[c][40] ^= std::byte(1);
+	std::string why;
+	auto r = scan(j, why);
+	ASSERT_FALSE(r.ok());
+	EXPECT_EQ(r.error(), -EUCLEAN);
+	EXPECT_NE(why.find("transaction 101"), std::string::npos) << why;
+}
+
+TEST(Replay, StaleBadCommitEndsTheLog)
+{
+	JournalBuilder j;
+	j.commit_time = 2000;
+	j.transaction(100, {{10, fill(1)}});
+	j.commit_time = 1000; /* older than the commit before it */
 	j.descriptor(101, {{11, fill(2)}});
 	uint32_t c = j.commit(101);
 	j.transaction(102, {{12, fill(3)}});
@@ -219,6 +235,21 @@ TEST(Replay, BadCommitChecksumStopsTheReplay)
 	EXPECT_TRUE(holds(*r, 10, 1));
 	EXPECT_TRUE(r->find(11).empty());
 	EXPECT_TRUE(r->find(12).empty()) << "nothing after an invalid commit";
+}
+
+TEST(Replay, AsyncCommitBadCommitEndsTheLog)
+{
+	JournalBuilder j;
+	j.incompat |= jbd2::kIncompatAsyncCommit;
+	j.transaction(100, {{10, fill(1)}});
+	j.descriptor(101, {{11, fill(2)}});
+	uint32_t c = j.commit(101);
+	j.blocks[c][40] ^= std::byte(1);
+	std::string why;
+	auto r = scan(j, why);
+	ASSERT_TRUE(r.ok()) << why;
+	EXPECT_EQ(r->stats().transactions, 1u);
+	EXPECT_TRUE(r->find(11).empty());
 }
 
 TEST(Replay, BadDescriptorChecksumBeforeAValidCommitIsCorruption)
@@ -426,8 +457,8 @@ TEST(Replay, LiveFastCommitsAreRefused)
 	j.num_fc = 8;
 	j.begin(1);
 	j.transaction(100, {{10, fill(1)}});
-	Block &fc = j.blocks[j.log_end()];
-	fc[0] = std::byte(jbd2::kFcTagHead); /* little-endian tag, length 8 */
+	Block &fc = j.blocks[j.log_end() + 1]; /* the kernel skips the block at log_end */
+	fc[0] = std::byte(jbd2::kFcTagHead);   /* little-endian tag, length 8 */
 	fc[2] = std::byte(8);
 	fc[8] = std::byte(101); /* the tid after the last commit */
 	std::string why;

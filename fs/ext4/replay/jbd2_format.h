@@ -81,6 +81,7 @@ inline constexpr size_t kRevokeRecords = 0x10;
 inline constexpr size_t kCommitChecksumType = 0x0C;
 inline constexpr size_t kCommitChecksumSize = 0x0D;
 inline constexpr size_t kCommitChecksum = 0x10;
+inline constexpr size_t kCommitSec = 0x30;
 
 /* Fast-commit area: little-endian TLVs; the first one of a live area is a
  * head tag carrying the transaction id the fast commits follow. */

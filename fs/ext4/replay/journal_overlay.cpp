@@ -62,6 +62,7 @@ struct Journal {
 	uint32_t block_size = 0;
 	uint32_t first = 0;
 	uint32_t log_end = 0; /* one past the last log block (fast-commit area after it) */
+	uint32_t maxlen = 0;
 	uint32_t sequence = 0;
 	uint32_t start = 0;
 	uint32_t compat = 0;
@@ -174,6 +175,7 @@ std::optional<Error> Scanner::superblock(uint64_t journal_blocks, uint32_t block
 		j.csum_seed = crc32c(~0U, s.subspan(kSbUuid, kUuidSize));
 	}
 	j.log_end = maxlen;
+	j.maxlen = maxlen;
 	if (j.incompat & kIncompatFastCommit) {
 		uint32_t fc = be32(s, kSbNumFcBlocks);
 		if (fc == 0)
@@ -261,8 +263,9 @@ std::optional<Error> Scanner::scan_log()
 	uint32_t seq = j.sequence;
 	std::vector<std::byte> buf;
 	Transaction tx{seq, {}, {}};
-	uint32_t crc = ~0U;     /* v1 transaction checksum */
-	uint32_t bad_block = 0; /* a descriptor/revoke block of tx with a bad checksum */
+	uint32_t crc = ~0U;       /* v1 transaction checksum */
+	uint32_t bad_block = 0;   /* a descriptor/revoke block of tx with a bad checksum */
+	uint64_t last_commit = 0; /* h_commit_sec of the last valid commit */
 
 	while (used < log_len) {
 		if (auto e = read(pos, buf))
@@ -296,18 +299,33 @@ std::optional<Error> Scanner::scan_log()
 				return e;
 			}
 		} else if (type == kCommitBlock) {
-			if (j.csum() && crc32c_without(j.csum_seed, b, kCommitChecksum) !=
-					    be32(b, kCommitChecksum))
-				break;
-			if (j.v1() && (uint8_t(b[kCommitChecksumType]) != kChecksumCrc32 ||
-				       uint8_t(b[kCommitChecksumSize]) != 4 ||
-				       be32(b, kCommitChecksum) != crc))
-				break;
+			bool sum_ok = true;
+			if (j.csum())
+				sum_ok = crc32c_without(j.csum_seed, b, kCommitChecksum) ==
+					 be32(b, kCommitChecksum);
+			else if (j.v1())
+				sum_ok = uint8_t(b[kCommitChecksumType]) == kChecksumCrc32 &&
+					 uint8_t(b[kCommitChecksumSize]) == 4 &&
+					 be32(b, kCommitChecksum) == crc;
+			uint64_t when = be64(b, kCommitSec);
+			if (!sum_ok) {
+				/* Older than the last commit: a stale block, the log
+				 * ends. With async commit the commit may precede its
+				 * data: the transaction is just incomplete. Otherwise a
+				 * commit was written and damaged, which the kernel
+				 * refuses too. */
+				if (when < last_commit || (j.incompat & kIncompatAsyncCommit))
+					break;
+				return fail(why_, -EUCLEAN,
+					    "journal transaction " + std::to_string(seq) +
+						" is corrupt: its commit block fails its checksum");
+			}
 			if (bad_block != 0)
 				return fail(why_, -EUCLEAN,
 					    "journal block " + std::to_string(bad_block) +
 						" of committed transaction " + std::to_string(seq) +
 						" fails its checksum");
+			last_commit = when;
 			committed.push_back(std::move(tx));
 			seq++;
 			tx = Transaction{seq, {}, {}};
@@ -327,8 +345,12 @@ std::optional<Error> Scanner::check_fast_commit()
 {
 	if (!(j.incompat & kIncompatFastCommit))
 		return std::nullopt;
+	/* The kernel leaves the block at log_end unused: the area's first
+	 * block is the one after it (seen on journals it writes). */
 	std::vector<std::byte> buf;
-	if (auto e = read(j.log_end, buf))
+	if (j.log_end + 1 >= j.maxlen)
+		return std::nullopt;
+	if (auto e = read(j.log_end + 1, buf))
 		return e;
 	std::span<const std::byte> b(buf);
 	uint32_t next = j.sequence + uint32_t(committed.size());
