@@ -395,6 +395,20 @@ for n in a[::97]:
 	unmount_both
 	check "the image is unchanged" [ "$(sha256sum <"$WORK/img")" = "$sum" ]
 	;;
+linear)
+	# The same 100000 entries in a linear (unindexed) directory: the
+	# kernel makes them as an htree, then dir_index is turned off and
+	# e2fsck -D rewrites the directory linearly.
+	MANY=100000 build_image "-t ext4 -b 4096 -I 256 -N 120000" "" 1G
+	debugfs -w -R "feature -dir_index" "$WORK/img" >/dev/null 2>&1
+	e2fsck -fyD "$WORK/img" >/dev/null 2>&1
+	check "/many is linear" bash -c \
+		"debugfs -R 'htree /many' '$WORK/img' 2>&1 | grep -q 'Not a hash-indexed'"
+	check "mounted through the service" mount_ours "$WORK/img"
+	check "mounted by the kernel" mount_kernel
+	compare_all "100000-entry linear directory"
+	unmount_both
+	;;
 corrupt-csum) t_corrupt_csum ;;
 refuse) t_refuse ;;
 blockdev) t_blockdev ;;
