@@ -13,7 +13,10 @@
 #                                 "meson install"), their chroot, the setuid
 #                                 helper and the mount(8) front end; writes
 #                                 the target fsvc-examples.target
-#   sd_boot TARGET             -> boots, waits until systemd is up
+#   sd_boot TARGET             -> boots, waits until systemd is up; with
+#                                 SD_CGROUP_V1=yes systemd also gets the
+#                                 host's cgroup v1 controller hierarchies
+#                                 (see sd_v1_hierarchies)
 #   sd_run CMD...              -> runs CMD inside all the namespaces
 #   sd_teardown                -> powers off, kills what is left, removes the
 #                                 cgroup and the work dir; safe to call twice
@@ -29,6 +32,8 @@ SD_BUILD=
 SD_CGROUP=
 SD_UNSHARE_PID=
 SD_PID1=
+SD_CGROUP_V1=${SD_CGROUP_V1:-no}
+SD_V1_DIRS=()
 
 # Where cgroup2 is mounted on the host ("" if nowhere).
 sd_cgroup2_mount()
@@ -200,14 +205,63 @@ sd_run()
 	nsenter -t "$SD_PID1" -m -p -C -u -i -n -- "$@"
 }
 
+# Resource limits (MemoryMax=, TasksMax=) need controllers. On a machine whose
+# controllers are all bound to cgroup v1 hierarchies (cgroup2 has none),
+# systemd can still enforce them there, in its "hybrid" layout: cgroup2 for
+# its own bookkeeping, v1 hierarchies for the controllers (MemoryMax= becomes
+# memory.limit_in_bytes, TasksMax= pids.max). sd_v1_hierarchies prints
+# "DIR OPTS" for every v1 controller hierarchy mounted on the host.
+sd_v1_hierarchies()
+{
+	awk '$3 == "cgroup" {
+		n = split($4, o, ",")
+		opts = ""
+		for (i = 1; i <= n; i++)
+			if (o[i] !~ /^(rw|ro|relatime|noatime|nosuid|nodev|noexec|clone_children|xattr)$/ && o[i] !~ /^(name|release_agent)=/)
+				opts = opts (opts == "" ? "" : ",") o[i]
+		if (opts != "") print $2, opts
+	}' /proc/self/mounts
+}
+
+# Moves the calling process into a per-run child cgroup of its own cgroup in
+# every v1 controller hierarchy, so that systemd in the new cgroup namespace
+# sees that child as its root and creates nothing elsewhere on the host.
+sd_enter_v1_cgroups()
+{
+	local dir opts ctrl cur child
+	while read -r dir opts; do
+		ctrl=${opts%%,*}
+		cur=$(awk -F: -v c="$ctrl" '{ n = split($2, a, ","); for (i = 1; i <= n; i++) if (a[i] == c) print $3 }' /proc/self/cgroup)
+		[ -n "$cur" ] || return 1
+		child=$dir${cur%/}/$(basename "$SD_CGROUP")
+		mkdir "$child" || return 1
+		if [ -e "$child/cpuset.cpus" ]; then
+			cat "$(dirname "$child")/cpuset.cpus" >"$child/cpuset.cpus" &&
+				cat "$(dirname "$child")/cpuset.mems" >"$child/cpuset.mems" || return 1
+		fi
+		echo "$BASHPID" >"$child/cgroup.procs" || return 1
+	done < <(sd_v1_hierarchies)
+}
+
 sd_boot()
 {
-	local target=$1 state i
+	local target=$1 state i dir opts
 	mkdir "$SD_CGROUP"
+	SD_V1_DIRS=()
+	if [ "$SD_CGROUP_V1" = yes ]; then
+		while read -r dir opts; do
+			SD_V1_DIRS+=("$dir/$(basename "$SD_CGROUP")")
+		done < <(sd_v1_hierarchies)
+	fi
 	# The subshell moves itself into the run's cgroup, which becomes the
 	# cgroup root of the new cgroup namespace, then turns into unshare.
 	(
 		echo "$BASHPID" >"$SD_CGROUP/cgroup.procs"
+		if [ "$SD_CGROUP_V1" = yes ]; then
+			sd_enter_v1_cgroups || { echo "cannot enter per-run v1 cgroups"; exit 1; }
+			FSVC_CGROUP_V1=$(sd_v1_hierarchies | tr ' \n' ':;')
+			export FSVC_CGROUP_V1
+		fi
 		exec unshare --pid --fork --mount --cgroup --uts --ipc --net --propagation private \
 			-- /bin/bash "$SD_HARNESS_DIR/ns-init.sh" "$SD_WORK" "$SD_BUILD" "$target"
 	) </dev/null >"$SD_WORK/init.log" 2>&1 &
@@ -269,6 +323,16 @@ sd_teardown()
 		find "$SD_CGROUP" -depth -type d -exec rmdir {} + 2>/dev/null || true
 		[ -d "$SD_CGROUP" ] && sd_log "could not remove cgroup $SD_CGROUP"
 	fi
+	# The per-run v1 cgroups (their path below the hierarchy's root is that
+	# of the launching shell, so look for the run's name), children first.
+	local v1 d
+	for v1 in "${SD_V1_DIRS[@]}"; do
+		while read -r d; do
+			find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
+			[ -d "$d" ] && sd_log "could not remove v1 cgroup $d"
+		done < <(find "$(dirname "$v1")" -maxdepth 4 -type d -name "$(basename "$v1")")
+	done
+	SD_V1_DIRS=()
 	if [ -n "$SD_WORK" ] && [ -d "$SD_WORK" ]; then
 		rm -rf "$SD_WORK"
 	fi
