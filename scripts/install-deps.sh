@@ -13,6 +13,8 @@ packages=(
 	valgrind				# helper tests under memcheck
 	systemd util-linux procps psmisc	# systemd-analyze, unshare/nsenter/setpriv, pgrep
 	clang-format				# style check
+	libext2fs-dev e2fsprogs			# ext4-service: libext2fs, mkfs.ext4 -d for its tests
+	acl attr fuse2fs python3		# ext4 tests (setfacl, getfattr), bench baseline
 )
 
 missing=()

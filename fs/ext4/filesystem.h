@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/**
+ * @file filesystem.h
+ * @brief A read-only ext2/3/4 filesystem engine on libext2fs, without FUSE.
+ *
+ * The FUSE server (main.cpp, fuse_ops.cpp), the tests and the fuzzer all
+ * drive the same Filesystem object: open an image from a descriptor, then
+ * lookup/getattr/readdir/read/readlink/xattrs by on-disk inode number.
+ *
+ * Threading: every call may come from any thread. Calls that touch
+ * libext2fs (which is not thread-safe) take one internal lock; the file-data
+ * path does not: openFile() maps the extents under the lock once, and
+ * planRead()/read() then work on that map and pread() the descriptor.
+ *
+ * Errors are negative errno values: -EUCLEAN for a corrupt structure or a
+ * bad metadata checksum (logged once per occurrence with the program name),
+ * -EIO for an I/O error, -ENOENT/-ENOTDIR/-EISDIR/-ENODATA as usual.
+ */
+#pragma once
+
+#include <ext2fs/ext2fs.h>
+
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "result.h"
+#include "unique_fd.h"
+
+namespace fsvc::ext4
+{
+
+/** How to open an image. */
+struct OpenOptions {
+	/** Do not replay a dirty journal: serve the in-place metadata (`-o norecovery`). */
+	bool norecovery = false;
+};
+
+/** One directory entry as stored on disk. */
+struct DirEntry {
+	std::string name;
+	ext2_ino_t ino;
+	unsigned char type; /**< DT_* value; DT_UNKNOWN without the filetype feature */
+};
+
+/** A directory read once, with an index for lookups (htree or not). */
+struct Directory {
+	std::vector<DirEntry> entries; /**< in on-disk order, "." and ".." included */
+	std::unordered_map<std::string_view, uint32_t> index; /**< name -> position */
+};
+
+/** A run of logical blocks mapped to contiguous physical blocks. */
+struct Run {
+	uint64_t lblk;
+	uint64_t pblk;
+	uint32_t len;
+	bool unwritten; /**< reads as zeros */
+};
+
+/** What a read needs, built once per open file. Immutable afterwards. */
+struct FileMap {
+	ext2_ino_t ino = 0;
+	uint64_t size = 0;
+	bool is_inline = false;
+	std::vector<std::byte> inline_data;
+	std::vector<Run> runs; /**< sorted by lblk, not overlapping */
+};
+
+/** A piece of a read reply. */
+struct Segment {
+	enum class Kind { Device, Memory, Zero } kind;
+	uint64_t pos;         /**< Device: byte offset in the image */
+	size_t len;           /**< bytes */
+	const std::byte *mem; /**< Memory: the bytes (owned by the FileMap or overlay) */
+};
+
+/**
+ * Blocks that replace what is on the device (a replayed journal). Returns an
+ * empty span for a block that is not overlaid. Called without the lock.
+ */
+using OverlayFind = std::function<std::span<const std::byte>(blk64_t)>;
+
+class Filesystem
+{
+public:
+	/**
+	 * Open an image read-only: check the superblock's features (an
+	 * unsupported one is refused with one line naming it), handle a
+	 * dirty journal, and open it with libext2fs.
+	 *
+	 * @param fd the image or block device; the Filesystem keeps it
+	 */
+	static Result<std::unique_ptr<Filesystem>> open(UniqueFD fd, const OpenOptions &opts);
+	~Filesystem();
+	Filesystem(const Filesystem &) = delete;
+	Filesystem &operator=(const Filesystem &) = delete;
+
+	/** All stat fields of an inode (st_ino is the on-disk number). */
+	Result<struct stat> getattr(ext2_ino_t ino);
+	/** Creation time (crtime), when the inode has room for it; else -ENODATA. */
+	Result<struct timespec> crtime(ext2_ino_t ino);
+	/** The inode's generation (for FUSE entries). */
+	Result<uint32_t> generation(ext2_ino_t ino);
+	/** Find @p name in directory @p parent. */
+	Result<ext2_ino_t> lookup(ext2_ino_t parent, std::string_view name);
+	/** Read a whole directory (cached; shared with lookups). */
+	Result<std::shared_ptr<const Directory>> openDir(ext2_ino_t ino);
+	/** Map a regular file for lock-free reads. */
+	Result<std::shared_ptr<const FileMap>> openFile(ext2_ino_t ino);
+	/** The pieces of [off, off+size) clipped to the file size. No lock. */
+	Result<std::vector<Segment>> planRead(const FileMap &map, uint64_t off, size_t size) const;
+	/** Read into @p buf (pread of planRead()); returns the byte count. No lock. */
+	Result<size_t> read(const FileMap &map, std::span<std::byte> buf, uint64_t off) const;
+	/** Target of a fast, slow or inline symlink. */
+	Result<std::string> readlink(ext2_ino_t ino);
+	/** Filesystem statistics as the kernel's ext4 reports them. */
+	Result<struct statvfs> statfs();
+	/** Extended attribute names, as the kernel lists them. */
+	Result<std::vector<std::string>> listxattr(ext2_ino_t ino);
+	/** One attribute's value; ACLs in the kernel's POSIX xattr format. */
+	Result<std::vector<std::byte>> getxattr(ext2_ino_t ino, std::string_view name);
+
+	/** Serve these blocks instead of the device's (journal replay). */
+	void setOverlay(OverlayFind find) { overlay_ = std::move(find); }
+
+	[[nodiscard]] unsigned blockSize() const noexcept { return block_size_; }
+	[[nodiscard]] int fd() const noexcept { return fd_.get(); }
+	/** The libext2fs handle, for code that runs under lock() (journal replay). */
+	[[nodiscard]] ext2_filsys handle() const noexcept { return fs_; }
+	[[nodiscard]] std::unique_lock<std::mutex> lock() { return std::unique_lock(mu_); }
+
+private:
+	Filesystem() = default;
+	Result<ext2_inode_large> readInode(ext2_ino_t ino);
+	Result<struct stat> statLocked(ext2_ino_t ino);
+	Result<std::shared_ptr<const Directory>> dirLocked(ext2_ino_t ino);
+	Result<std::shared_ptr<FileMap>> mapLocked(ext2_ino_t ino, const ext2_inode_large &inode);
+	Result<struct ext2_xattr_handle *> xattrsLocked(ext2_ino_t ino);
+	[[nodiscard]] bool validIno(ext2_ino_t ino) const noexcept;
+
+	UniqueFD fd_;
+	ext2_filsys fs_ = nullptr;
+	unsigned block_size_ = 0;
+	uint64_t blocks_count_ = 0;
+	OverlayFind overlay_;
+
+	std::mutex mu_;
+	/* Caches, under mu_; each is cleared as a whole when it grows past its cap. */
+	std::unordered_map<ext2_ino_t, struct stat> attr_cache_;
+	std::unordered_map<ext2_ino_t, std::shared_ptr<const Directory>> dir_cache_;
+	size_t dir_cache_entries_ = 0;
+};
+
+/** Turn a libext2fs error into a negative errno (checksums and corruption: -EUCLEAN). */
+int errnoFromExt2(errcode_t err) noexcept;
+
+/** Log one line "ext4-service: ..." to stderr. */
+void logLine(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+} // namespace fsvc::ext4

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The FUSE low-level operations of ext4-service: thin adapters from
+ * fuse_req_t to the Filesystem engine, each under the watchdog.
+ */
+#pragma once
+
+/* FUSE_USE_VERSION comes from the build (319, for fuse_service.h). */
+#include <fuse_lowlevel.h>
+
+#include <memory>
+
+#include "filesystem.h"
+#include "watchdog.h"
+
+namespace fsvc::ext4
+{
+
+/* What a session's userdata points to. */
+struct Server {
+	std::unique_ptr<Filesystem> fs;
+	std::unique_ptr<Watchdog> watchdog;
+};
+
+/* The operation table; the session's userdata must be a Server. */
+const fuse_lowlevel_ops &fuseOps();
+
+} // namespace fsvc::ext4
