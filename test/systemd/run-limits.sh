@@ -56,14 +56,7 @@ check()
 	if "$@"; then ok "$what"; else bad "$what"; fi
 }
 
-# Controllers: cgroup2's if it has memory and pids, else the v1 hierarchies.
-cg2=$(sd_cgroup2_mount)
-if grep -qw memory "$cg2/cgroup.controllers" 2>/dev/null &&
-	grep -qw pids "$cg2/cgroup.controllers" 2>/dev/null; then
-	SD_CGROUP_V1=no
-elif sd_v1_hierarchies | grep -q ' memory$' && sd_v1_hierarchies | grep -q ' pids$'; then
-	SD_CGROUP_V1=yes
-else
+if ! sd_pick_controllers; then
 	echo "SKIP: no memory and pids controllers, in cgroup2 or v1"
 	exit 77
 fi
@@ -114,20 +107,12 @@ sd_boot fsvc-examples.target || die "systemd did not boot"
 ok "systemd is running"
 sd_run chmod 0666 /dev/fuse
 
-# "memory" or "pids" limit file of a live process's cgroup, as systemd set it.
 limit_file()
 {
-	local pid=$1 ctrl=$2 path
-	if [ "$SD_CGROUP_V1" = yes ]; then
-		path=$(sd_run awk -F: -v c="$ctrl" '$2 == c { print $3 }' "/proc/$pid/cgroup")
-		case $ctrl in
-		memory) echo "/sys/fs/cgroup/memory$path/memory.limit_in_bytes" ;;
-		pids) echo "/sys/fs/cgroup/pids$path/pids.max" ;;
-		esac
-	else
-		path=$(sd_run awk -F: '$1 == 0 { print $3 }' "/proc/$pid/cgroup")
-		echo "/sys/fs/cgroup$path/$ctrl.max"
-	fi
+	case $2 in
+	memory) sd_cgroup_file "$1" memory memory.max ;;
+	pids) sd_cgroup_file "$1" pids pids.max ;;
+	esac
 }
 bytes() { numfmt --from=iec "$1"; }
 unit_value() { sed -n "s/^$2=//p" "$build/example/$1" | tail -n 1; }
@@ -251,8 +236,7 @@ if sd_run mount -t fuse.service_ll /srv/fsvc/big /srv/fsvc/mnt1 &&
 		'service_ll@*.service' | awk '{print $1}') &&
 	sd_run mount -t fuse.service_ll -o ro /srv/fsvc/img /srv/fsvc/mnt2; then
 	victim_pid=$(sd_run systemctl show -P MainPID "$victim_unit")
-	usage_file=$(limit_file "$victim_pid" memory)
-	usage_file=${usage_file%/*}/$([ "$SD_CGROUP_V1" = yes ] && echo memory.usage_in_bytes || echo memory.current)
+	usage_file=$(sd_cgroup_file "$victim_pid" memory memory.current)
 	usage=$(sd_run cat "$usage_file")
 	small=$((usage + 4 * 1048576))
 	check "set MemoryMax=$small (its usage $usage + 4 MiB) on $victim_unit only" \

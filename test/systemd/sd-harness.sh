@@ -13,6 +13,11 @@
 #                                 "meson install"), their chroot, the setuid
 #                                 helper and the mount(8) front end; writes
 #                                 the target fsvc-examples.target
+#   sd_stage_ext4 GROUP LAYOUT -> after sd_stage_examples: the ext4-service
+#                                 units and mount.fuse.ext2/3/4 links; writes
+#                                 the target fsvc-ext4.target
+#   sd_pick_controllers        -> sets SD_CGROUP_V1 so that systemd can enforce
+#                                 MemoryMax=/TasksMax=; 1 if it cannot
 #   sd_boot TARGET             -> boots, waits until systemd is up; with
 #                                 SD_CGROUP_V1=yes systemd also gets the
 #                                 host's cgroup v1 controller hierarchies
@@ -189,6 +194,96 @@ sd_stage_examples()
 		Wants=${SD_EXAMPLES[*]/%/.socket}
 		After=${SD_EXAMPLES[*]/%/.socket}
 	EOF
+}
+
+# The ext4 server's units, like the examples': the generated ones with a
+# drop-in pointing ExecStart at the build tree, or as "meson install" put
+# them (sd_stage_examples already installed everything then).
+sd_stage_ext4()
+{
+	local group=$1 layout=$2 subtype frontend
+	local units=$SD_STAGE/etc/systemd/system
+	case "$layout" in
+	build)
+		cp "$SD_BUILD/fs/ext4/units/ext4-service.socket" \
+			"$SD_BUILD/fs/ext4/units/ext4-service@.service" "$units/" || return 1
+		mkdir -p "$units/ext4-service@.service.d"
+		cat >"$units/ext4-service@.service.d/50-build-tree.conf" <<-EOF
+			[Service]
+			ExecStart=
+			ExecStart=/opt/fsvc-build/fs/ext4/ext4-service
+			BindReadOnlyPaths=/opt/fsvc-build
+		EOF
+		for subtype in ext2 ext3 ext4; do
+			ln -sfn /usr/local/sbin/mount.fuse-service "$SD_STAGE/usr/sbin/mount.fuse.$subtype"
+		done
+		;;
+	installed)
+		for subtype in ext2 ext3 ext4; do
+			frontend=$(find "$SD_STAGE" -name "mount.fuse.$subtype" | head -n 1)
+			[ -n "$frontend" ] || { sd_log "meson install did not install mount.fuse.$subtype"; return 1; }
+			frontend=${frontend#"$SD_STAGE"}
+			[ -e "$SD_STAGE/usr/sbin/mount.fuse.$subtype" ] ||
+				ln -s "$frontend" "$SD_STAGE/usr/sbin/mount.fuse.$subtype"
+		done
+		;;
+	*)
+		sd_log "sd_stage_ext4: unknown layout $layout"
+		return 1
+		;;
+	esac
+	if sd_build_is_sanitized; then
+		mkdir -p "$units/ext4-service@.service.d"
+		printf '[Service]\nEnvironment=ASAN_OPTIONS=detect_leaks=0\n' \
+			>"$units/ext4-service@.service.d/$SD_SANITIZER_DROPIN"
+	fi
+	if [ -n "$group" ]; then
+		mkdir -p "$units/ext4-service.socket.d"
+		printf '[Socket]\nSocketGroup=%s\n' "$group" >"$units/ext4-service.socket.d/50-group.conf"
+	fi
+	cat >"$units/fsvc-ext4.target" <<-EOF
+		[Unit]
+		Description=fuse-service ext4-service
+		Requires=basic.target
+		After=basic.target
+		Wants=ext4-service.socket
+		After=ext4-service.socket
+	EOF
+}
+
+# Memory and pids controllers for the limits: cgroup2's if it has them, else
+# the machine's v1 hierarchies (SD_CGROUP_V1=yes). Returns 1 if neither.
+sd_pick_controllers()
+{
+	local cg2
+	cg2=$(sd_cgroup2_mount)
+	if grep -qw memory "$cg2/cgroup.controllers" 2>/dev/null &&
+		grep -qw pids "$cg2/cgroup.controllers" 2>/dev/null; then
+		SD_CGROUP_V1=no
+	elif sd_v1_hierarchies | grep -q ' memory$' && sd_v1_hierarchies | grep -q ' pids$'; then
+		SD_CGROUP_V1=yes
+	else
+		return 1
+	fi
+}
+
+# The "memory" or "pids" file NAME (e.g. memory.max) of a live process's
+# cgroup, as systemd in the namespace set it up; v1 names are translated
+# (memory.max -> memory.limit_in_bytes, memory.current -> memory.usage_in_bytes).
+sd_cgroup_file()
+{
+	local pid=$1 ctrl=$2 name=$3 path
+	if [ "$SD_CGROUP_V1" = yes ]; then
+		path=$(sd_run awk -F: -v c="$ctrl" '$2 == c { print $3 }' "/proc/$pid/cgroup")
+		case $name in
+		memory.max) name=memory.limit_in_bytes ;;
+		memory.current) name=memory.usage_in_bytes ;;
+		esac
+		echo "/sys/fs/cgroup/$ctrl$path/$name"
+	else
+		path=$(sd_run awk -F: '$1 == 0 { print $3 }' "/proc/$pid/cgroup")
+		echo "/sys/fs/cgroup$path/$name"
+	fi
 }
 
 # The current PID 1 of our namespaces: the child of the unshare process.
