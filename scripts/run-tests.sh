@@ -41,9 +41,9 @@ plain_build() {
 
 style() {
 	local bad
-	bad=$(git ls-files '*.c' '*.cpp' '*.h' | xargs clang-format --dry-run -Werror 2>&1 | grep -c warning)
+	bad=$(git ls-files '*.c' '*.cpp' '*.h' '*.hpp' | xargs clang-format --dry-run -Werror 2>&1 | grep -c warning)
 	if [ "$bad" -ne 0 ]; then
-		git ls-files '*.c' '*.cpp' '*.h' | xargs clang-format --dry-run -Werror 2>&1 | head -20
+		git ls-files '*.c' '*.cpp' '*.h' '*.hpp' | xargs clang-format --dry-run -Werror 2>&1 | head -20
 		return 1
 	fi
 }

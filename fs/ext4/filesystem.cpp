@@ -3,6 +3,7 @@
 
 #include "feature_check.h"
 
+#include <ext2fs/ext2_err.h>
 #include <ext2fs/ext2_ext_attr.h>
 
 #include <dirent.h>
@@ -163,6 +164,9 @@ int errnoFromExt2(errcode_t err) noexcept
 
 Result<std::unique_ptr<Filesystem>> Filesystem::open(UniqueFD fd, const OpenOptions &opts)
 {
+	/* So error_message() names libext2fs errors in our log lines. */
+	static std::once_flag tables;
+	std::call_once(tables, [] { initialize_ext2_error_table(); });
 	std::unique_ptr<Filesystem> self(new Filesystem());
 	self->fd_ = std::move(fd);
 
@@ -175,25 +179,32 @@ Result<std::unique_ptr<Filesystem>> Filesystem::open(UniqueFD fd, const OpenOpti
 		logLine("%s", why.c_str());
 		return Error{-EINVAL};
 	}
-	if ((sb.s_feature_incompat & EXT3_FEATURE_INCOMPAT_RECOVER) && !opts.norecovery) {
-		logLine("the journal needs recovery, which this version cannot replay in "
-			"memory; mount with -o norecovery to see the image without it");
-		return Error{-EINVAL};
+	/* A dirty journal is replayed in memory (unless norecovery): libext2fs
+	 * then reads through the overlay, and so does our data path. */
+	std::string why;
+	ReplayOpenOptions ro;
+	ro.flags = EXT2_FLAG_SKIP_MMP;
+	ro.recovery = !opts.norecovery;
+	auto opened = open_replayed(self->fd_.get(), why, ro);
+	if (!opened) {
+		logLine("cannot open the filesystem: %s", why.c_str());
+		return Error{opened.error() == -ENOMEM ? -ENOMEM : -EINVAL};
 	}
-
-	/* libext2fs closes the descriptor it is given: hand it a duplicate. */
-	int dup_fd = fcntl(self->fd_.get(), F_DUPFD_CLOEXEC, 3);
-	if (dup_fd < 0)
-		return Error{-errno};
-	char name[32];
-	std::snprintf(name, sizeof(name), "%d", dup_fd);
-	int flags = EXT2_FLAG_64BITS | EXT2_FLAG_SKIP_MMP;
-	errcode_t err = ext2fs_open2(name, nullptr, flags, 0, 0, unixfd_io_manager, &self->fs_);
-	if (err) {
-		::close(dup_fd);
-		self->fs_ = nullptr;
-		logLine("cannot open the filesystem: %s", error_message(err));
-		return Error{errnoFromExt2(err) == -ENOMEM ? -ENOMEM : -EINVAL};
+	self->owned_fs_ = std::move(opened->fs);
+	self->fs_ = self->owned_fs_.get();
+	if (opened->overlay) {
+		self->journal_ = std::move(opened->overlay);
+		self->overlay_ = [j = self->journal_.get()](blk64_t b) { return j->find(b); };
+		logLine("replayed %u journal transactions in memory (%zu blocks); the image is "
+			"unchanged",
+			opened->stats.transactions, opened->stats.blocks);
+	} else if (opened->needed_recovery && opts.norecovery) {
+		logLine("the journal needs recovery; norecovery: serving the image without it");
+	}
+	/* The replayed superblock may name other features: check it too. */
+	if (std::string w = unsupportedFeature(*self->fs_->super); !w.empty()) {
+		logLine("%s", w.c_str());
+		return Error{-EINVAL};
 	}
 	self->block_size_ = self->fs_->blocksize;
 	self->blocks_count_ = ext2fs_blocks_count(self->fs_->super);
@@ -216,11 +227,7 @@ Result<std::unique_ptr<Filesystem>> Filesystem::open(UniqueFD fd, const OpenOpti
 	return self;
 }
 
-Filesystem::~Filesystem()
-{
-	if (fs_)
-		ext2fs_close_free(&fs_);
-}
+Filesystem::~Filesystem() = default;
 
 bool Filesystem::validIno(ext2_ino_t ino) const noexcept
 {
@@ -279,6 +286,10 @@ Result<struct stat> Filesystem::statLocked(ext2_ino_t ino)
 		if (in.i_flags & kHugeFileFl)
 			blocks *= block_size_ / 512;
 	}
+	/* Like the kernel: a regular file's inline data counts as the sectors
+	 * it would fill, so tools do not take the file for a hole. */
+	if (LINUX_S_ISREG(in.i_mode) && (in.i_flags & kInlineDataFl))
+		blocks += (size + 511) >> 9;
 	st.st_blocks = blkcnt_t(blocks);
 	st.st_blksize = blksize_t(block_size_);
 	if (LINUX_S_ISCHR(in.i_mode) || LINUX_S_ISBLK(in.i_mode)) {
@@ -460,11 +471,8 @@ Result<std::shared_ptr<FileMap>> Filesystem::mapLocked(ext2_ino_t ino, const ext
 		err = ext2fs_inline_data_get(fs_, ino, inode, map->inline_data.data(), &len);
 		if (err)
 			return Error{fail(err, "reading inline data", ino).error()};
+		/* Past the inline bytes the file reads as zeros (as in the kernel). */
 		map->inline_data.resize(len);
-		if (map->size > len) {
-			logLine("inode %u: inline data shorter than the file size", ino);
-			return Error{-EUCLEAN};
-		}
 		return map;
 	}
 
@@ -544,8 +552,14 @@ Result<std::vector<Segment>> Filesystem::planRead(const FileMap &map, uint64_t o
 		return segs;
 	uint64_t end = std::min<uint64_t>(map.size, off + size);
 	if (map.is_inline) {
-		segs.push_back(Segment{Segment::Kind::Memory, 0, size_t(end - off),
-				       map.inline_data.data() + off});
+		uint64_t have = map.inline_data.size();
+		if (off < have)
+			segs.push_back(Segment{Segment::Kind::Memory, 0,
+					       size_t(std::min(end, have) - off),
+					       map.inline_data.data() + off});
+		if (end > std::max(off, have))
+			segs.push_back(Segment{Segment::Kind::Zero, 0,
+					       size_t(end - std::max(off, have)), nullptr});
 		return segs;
 	}
 	const uint64_t bs = block_size_;

@@ -34,6 +34,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "open_replayed.h"
 #include "result.h"
 #include "unique_fd.h"
 
@@ -95,8 +96,10 @@ class Filesystem
 public:
 	/**
 	 * Open an image read-only: check the superblock's features (an
-	 * unsupported one is refused with one line naming it), handle a
-	 * dirty journal, and open it with libext2fs.
+	 * unsupported one is refused with one line naming it), replay a
+	 * dirty journal in memory unless @p opts says norecovery (see
+	 * replay/open_replayed.h), and open it with libext2fs through the
+	 * overlay. The one place an image is opened.
 	 *
 	 * @param fd the image or block device; the Filesystem keeps it
 	 */
@@ -149,7 +152,9 @@ private:
 	[[nodiscard]] bool validIno(ext2_ino_t ino) const noexcept;
 
 	UniqueFD fd_;
-	ext2_filsys fs_ = nullptr;
+	FsPtr owned_fs_;
+	ext2_filsys fs_ = nullptr; /* owned_fs_.get() */
+	std::shared_ptr<const JournalOverlay> journal_;
 	unsigned block_size_ = 0;
 	uint64_t blocks_count_ = 0;
 	OverlayFind overlay_;

@@ -6,12 +6,13 @@
  *
  * Socket-activated (one instance per mount) it never opens the image,
  * /dev/fuse or the mountpoint: fuservicemount3 opens them as the user who
- * mounts. Started by hand it is a classic FUSE server, for debugging:
+ * mounts. Written on the C++ API (fuse_service.hpp). Started by hand it is a
+ * classic FUSE server, for debugging:
  *
  *     ext4-service IMAGE MOUNTPOINT [-f] [-o options]
  */
 #include <fuse_lowlevel.h>
-#include <fuse_service.h>
+#include <fuse_service.hpp>
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -21,6 +22,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
+#include <string>
 
 #include "fuse_ops.h"
 
@@ -84,6 +87,19 @@ void usage()
 	fuse_lowlevel_help();
 }
 
+/* "-ofsname=SOURCE": the mount's source as mount(8) shows it (commas and
+ * backslashes escaped for libfuse's option parser). */
+std::string fsnameOption(const char *source)
+{
+	std::string o = "-ofsname=";
+	for (const char *p = source; *p; p++) {
+		if (*p == ',' || *p == '\\')
+			o += '\\';
+		o += *p;
+	}
+	return o;
+}
+
 /* Mounts are always read-only and the kernel checks the on-disk modes. */
 int addFixedOptions(fuse_args *args)
 {
@@ -122,86 +138,75 @@ bool openServer(Server &srv, UniqueFD fd, const Config &cfg)
  * else a regular file. We cannot look at the image before every request is
  * done, so the device's block size is the -o blocksize= value (0 leaves it).
  */
-int requestSource(fuse_service *sf, const Config &cfg, UniqueFD &out)
+fsvc::FileResult requestSource(const fsvc::Service &service, const Config &cfg)
 {
-	int fd = -1;
-	int ret = fuse_service_request_blockdev(sf, cfg.source, O_RDONLY | O_EXCL, 0,
-						FUSE_SERVICE_REQUEST_FILE_QUIET, cfg.blocksize);
-	if (ret == 0)
-		ret = fuse_service_receive_file(sf, cfg.source, &fd);
-	if (ret < 0)
-		return ret;
-	if (fd == -ENOTBLK) {
-		ret = fuse_service_request_file(sf, cfg.source, O_RDONLY, 0, 0);
-		if (ret == 0)
-			ret = fuse_service_receive_file(sf, cfg.source, &fd);
-		if (ret < 0)
-			return ret;
-	}
-	if (fd < 0) {
-		std::fprintf(stderr, "%s: cannot open %s: %s\n", kProg, cfg.source,
-			     std::strerror(-fd));
+	fsvc::FileResult fd = service.request_blockdev(cfg.source, O_RDONLY | O_EXCL, cfg.blocksize,
+						       0, fsvc::request_quiet);
+	if (!fd && fd.error_detail().refused() && fd.error() == -ENOTBLK)
+		fd = service.request_file(cfg.source, O_RDONLY);
+	if (!fd) {
+		if (fd.error_detail().refused())
+			std::fprintf(stderr, "%s: cannot open %s: %s\n", kProg, cfg.source,
+				     std::strerror(-fd.error()));
 		return fd;
 	}
-	out.reset(fd);
 	struct stat st {
 	};
-	if (fstat(fd, &st) < 0 || !(S_ISREG(st.st_mode) || S_ISBLK(st.st_mode))) {
+	if (fstat(fd->get(), &st) < 0 || !(S_ISREG(st.st_mode) || S_ISBLK(st.st_mode))) {
 		std::fprintf(stderr, "%s: %s is not a regular file or block device\n", kProg,
 			     cfg.source);
-		return -EINVAL;
+		return fsvc::FileError{-EINVAL, fsvc::FileError::Kind::invalid};
 	}
-	return 0;
+	return fd;
 }
 
-int runService(fuse_service *sf, fuse_args *args, Config &cfg, Server &srv)
-{
-	fuse_cmdline_opts opts{};
-	fuse_session *se = nullptr;
-	int ret = 1;
-	UniqueFD fd;
+using SessionPtr = std::unique_ptr<fuse_session, decltype(&fuse_session_destroy)>;
 
-	if (fuse_service_append_args(sf, args) < 0)
-		goto out;
-	if (fuse_opt_parse(args, &cfg, kOpts, optProc) == -1)
-		goto out;
+/*
+ * The contained path, on the C++ API: the types make us finish the file
+ * requests before mounting; a failure anywhere before the goodbye makes the
+ * service objects say goodbye with an error, so mount(8) fails at once.
+ */
+int runService(fsvc::Service service, int argc, char *argv[], Config &cfg, Server &srv)
+{
+	auto args = service.args(argc, argv);
+	if (!args || fuse_opt_parse(args->get(), &cfg, kOpts, optProc) == -1)
+		return 1;
 	if (!cfg.source) {
 		std::fprintf(stderr, "%s: no source given (mount -t fuse.ext4 IMAGE MOUNTPOINT)\n",
 			     kProg);
-		goto out;
+		return 1;
 	}
-	if (requestSource(sf, cfg, fd) < 0)
-		goto out;
+	auto fd = requestSource(service, cfg);
+	if (!fd)
+		return 1;
 	/* No descriptor can be pushed into this process from now on; only
 	 * then do we parse anything on the image. */
-	if (fuse_service_finish_file_requests(sf) < 0)
-		goto out;
-	if (!openServer(srv, std::move(fd), cfg))
-		goto out;
-	if (addFixedOptions(args) < 0 || fuse_service_parse_cmdline_opts(args, &opts) != 0)
-		goto out;
-	if (!opts.mountpoint) {
+	auto ready = std::move(service).finish_file_requests();
+	if (!ready || !openServer(srv, std::move(*fd), cfg))
+		return 1;
+	if (!args->add("-oro,default_permissions") || !args->add(fsnameOption(cfg.source)))
+		return 1;
+	auto opts = fsvc::parse_cmdline_opts(*args);
+	if (!opts)
+		return 1;
+	if (opts->mountpoint().empty()) {
 		std::fprintf(stderr, "%s: no mountpoint given\n", kProg);
-		goto out;
+		return 1;
 	}
-	se = fuse_session_new(args, &fsvc::ext4::fuseOps(), sizeof(fuse_lowlevel_ops), &srv);
-	if (!se)
-		goto out;
-	if (fuse_set_signal_handlers(se) != 0)
-		goto out;
-	if (fuse_service_session_mount(sf, se, S_IFDIR, &opts) < 0)
-		goto out_signals;
-	fuse_service_send_goodbye(sf, 0);
-	fuse_service_release(sf);
-	ret = serve(se, opts) != 0;
-	fuse_session_unmount(se);
-out_signals:
-	fuse_remove_signal_handlers(se);
-out:
-	fuse_service_send_goodbye(sf, ret);
-	if (se)
-		fuse_session_destroy(se);
-	free(opts.mountpoint);
+	SessionPtr se(
+	    fuse_session_new(args->get(), &fsvc::ext4::fuseOps(), sizeof(fuse_lowlevel_ops), &srv),
+	    fuse_session_destroy);
+	if (!se || fuse_set_signal_handlers(se.get()) != 0)
+		return 1;
+	int ret = 1;
+	if (ready->mount(se.get(), *opts)) {
+		/* Mounted: mount(8) returns now, we serve until unmounted. */
+		(void)std::move(*ready).goodbye(0);
+		ret = serve(se.get(), *opts->get()) != 0;
+		fuse_session_unmount(se.get());
+	}
+	fuse_remove_signal_handlers(se.get());
 	return ret;
 }
 
@@ -221,7 +226,7 @@ int runClassic(fuse_args *args, Config &cfg, Server &srv)
 	if (addFixedOptions(args) < 0)
 		return 1;
 	if (cfg.source) {
-		fsname = std::string("-ofsname=") + cfg.source + ",subtype=ext4";
+		fsname = fsnameOption(cfg.source) + ",subtype=ext4";
 		if (fuse_opt_add_arg(args, fsname.c_str()) < 0)
 			return 1;
 	}
@@ -264,26 +269,28 @@ out:
 
 int main(int argc, char *argv[])
 {
-	fuse_args args = FUSE_ARGS_INIT(argc, argv);
-	fuse_service *sf = nullptr;
 	Config cfg;
 	Server srv;
-	int ret;
+	int ret = 1;
 
-	if (fuse_service_accept(&sf) < 0) {
+	/* Socket-activated? Then fd 3 is the helper: hello, argv and /dev/fuse. */
+	fsvc::Accepted accepted = fsvc::accept();
+	switch (accepted.outcome()) {
+	case fsvc::Accepted::Outcome::error:
 		std::fprintf(stderr, "%s: cannot talk to the mount helper\n", kProg);
-		return fuse_service_exit(1);
+		break;
+	case fsvc::Accepted::Outcome::service:
+		ret = runService(std::move(accepted).service(), argc, argv, cfg, srv);
+		break;
+	case fsvc::Accepted::Outcome::not_activated: {
+		fsvc::Args args(argc, argv);
+		ret = runClassic(args.get(), cfg, srv);
+		break;
 	}
-	if (fuse_service_accepted(sf))
-		ret = runService(sf, &args, cfg, srv);
-	else
-		ret = runClassic(&args, cfg, srv);
-
+	}
 	free(cfg.source);
-	fuse_opt_free_args(&args);
-	fuse_service_destroy(&sf);
 	/* The session is gone: no request can be running. */
 	srv.watchdog.reset();
 	srv.fs.reset();
-	return fuse_service_exit(ret);
+	return fsvc::exit_status(ret);
 }

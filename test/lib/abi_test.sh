@@ -9,9 +9,13 @@
 #    fuse3-service)`, and mounts through a socket-activated connection with
 #    the real helper, its data reading back through /dev/fuse.
 #
-# usage: abi_test.sh LIB PKGCONFIG_DIR INSTALLED_PC SERVER_C HELPER SOCKET_DIR
+#  - a C++20 program using <fuse_service.hpp> builds the same way with
+#    `c++ -std=c++20 -fno-exceptions`, and without socket activation
+#    accept() says "not activated".
+#
+# usage: abi_test.sh LIB PKGCONFIG_DIR INSTALLED_PC SERVER_C HELPER SOCKET_DIR CXX_PROGRAM
 set -u
-lib=$1 pcdir=$2 installed_pc=$3 server_c=$4 helper=$5 sockdir=$6
+lib=$1 pcdir=$2 installed_pc=$3 server_c=$4 helper=$5 sockdir=$6 cxx_program=$7
 fails=0
 ok() { echo "ok - $*"; }
 fail() {
@@ -31,7 +35,15 @@ for f in accept can_allow_other can_fuseblk release destroy append_args cmdline 
 	parse_cmdline_opts request_file request_blockdev receive_file \
 	finish_file_requests expect_mount_format session_mount send_goodbye exit main_real; do
 	echo "$exported" | grep -qx "fuse_service_$f" || fail "fuse_service_$f is not exported"
+	expected_count=$((${expected_count:-0} + 1))
 done
+# Exactly those: the C++ API is header-only and adds nothing to the ABI.
+count=$(echo "$exported" | sort -u | wc -l)
+if [ "$count" -eq "$expected_count" ]; then
+	ok "exactly the $expected_count symbols of the C API"
+else
+	fail "$count symbols exported, the C API has $expected_count"
+fi
 
 # 2. what it links
 deps=$(ldd "$lib")
@@ -77,6 +89,21 @@ else
 fi
 ldd "$work/server" | grep -q "libfuse_service.so.1 => $(dirname "$lib")" ||
 	fail "the server does not load the library under test"
+
+# shellcheck disable=SC2086
+if c++ -std=c++20 -fno-exceptions -Wall -Wextra -Wpedantic -Werror $sanitize \
+	-o "$work/cxx" "$cxx_program" $flags 2>"$work/cxx.log"; then
+	ok "c++ -std=c++20 -fno-exceptions program.cpp \$(pkg-config --cflags --libs fuse3-service)"
+	out=$(env -u LISTEN_FDS -u LISTEN_PID "$work/cxx" a b 2>&1)
+	if [ "$out" = "not activated, 3 argument(s)" ]; then
+		ok "C++ accept() without activation: not activated"
+	else
+		fail "C++ program without activation printed '$out'"
+	fi
+else
+	cat "$work/cxx.log"
+	fail "the C++ program does not build with the pkg-config line"
+fi
 
 echo "read back through /dev/fuse" >"$work/backing"
 fsvc_start_activator "$sockdir/$subtype" "$work/activator.log" "$work/server" ||

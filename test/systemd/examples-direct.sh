@@ -8,7 +8,12 @@
 #     tree): read/write, read-only, a file mountpoint for null, the read-only
 #     fallback for a user who may not write the source (setuid helper run as
 #     nobody), and a block device (-o blockdev,blocksize=) including the EBUSY
-#     retry when the device is held exclusively by another mount.
+#     retry when the device is held exclusively by another mount;
+#   - tarfs (the C++ example): a pax, a GNU and a ustar archive served
+#     read-only (files, directories, symlinks, hard links, long names), for
+#     root and for nobody through the setuid helper, and refusals with one
+#     line and no mount for a corrupt, a truncated, an empty, a missing and an
+#     unreadable archive.
 # The sandbox is not in play here; run-units.sh tests the units.
 #
 # usage: examples-direct.sh BUILD_DIR
@@ -137,9 +142,11 @@ serve()
 ll=exll$$
 hl=exhl$$
 nl=exnull$$
+tf=extar$$
 serve "$ll" service_ll
 serve "$hl" service_hl
 serve "$nl" null
+serve "$tf" tarfs
 
 if "$helper" "$work/img" "$work/mnt" -t "fuse.$ll"; then
 	check "service_ll: mounted as fuse.$ll" eval '[[ "$(mounted "$work/mnt")" == "fuse.$ll "* ]]'
@@ -191,6 +198,103 @@ if setpriv --reuid=nobody --regid=nogroup --clear-groups -- \
 else
 	bad "fallback: nobody could not mount: $(cat "$work/user.err")"
 fi
+
+# --- tarfs: the C++ example ----------------------------------------------------
+tree=$work/tree
+long_dir=$(printf 'd%.0s' {1..120})
+long_file=$(printf 'f%.0s' {1..200})
+mkdir -p "$tree/dir/empty" "$tree/$long_dir"
+echo "hello from the archive" >"$tree/a.txt"
+head -c 300000 /dev/urandom >"$tree/dir/big.bin"
+ln -s ../a.txt "$tree/dir/link"
+ln "$tree/a.txt" "$tree/dir/hard"
+echo long >"$tree/$long_dir/$long_file"
+chmod 0640 "$tree/dir/big.bin"
+touch -h -d @1000000000 "$tree/a.txt" "$tree/dir/link"
+for fmt in pax gnu; do
+	tar --format=$fmt -cf "$work/$fmt.tar" -C "$tree" .
+done
+# ustar cannot hold the long name: the rest of the tree.
+tar --format=ustar -cf "$work/ustar.tar" -C "$tree" a.txt dir
+chmod 0644 "$work"/*.tar
+
+# tar_mount ARCHIVE MNT [helper...]: mount ARCHIVE with tarfs.
+tar_mount()
+{
+	local archive=$1 mnt=$2
+	shift 2
+	"${@:-$helper}" "$archive" "$mnt" -t "fuse.$tf"
+}
+for fmt in pax gnu ustar; do
+	if tar_mount "$work/$fmt.tar" "$work/mnt" 2>"$work/tar-$fmt.err"; then
+		check "tarfs $fmt: mounted read-only as fuse.$tf" \
+			eval '[[ "$(mounted "$work/mnt")" == "fuse.$tf "*ro,* ]]'
+		if [ $fmt = ustar ]; then
+			check "tarfs $fmt: the tree reads back" \
+				eval 'diff -r "$tree/dir" "$work/mnt/dir" && cmp "$tree/a.txt" "$work/mnt/a.txt"'
+		else
+			check "tarfs $fmt: the tree reads back (long names too)" diff -r "$tree" "$work/mnt"
+		fi
+		check "tarfs $fmt: a hard link is the same inode, link count 2" \
+			eval '[ "$(stat -c "%i %h" "$work/mnt/a.txt")" = "$(stat -c "%i %h" "$work/mnt/dir/hard")" ] &&
+				[ "$(stat -c %h "$work/mnt/a.txt")" = 2 ]'
+		check "tarfs $fmt: the symlink's target" [ "$(readlink "$work/mnt/dir/link")" = ../a.txt ]
+		check "tarfs $fmt: modes and times as archived" \
+			eval '[ "$(stat -c "%a %Y" "$work/mnt/dir/big.bin" "$work/mnt/a.txt")" = "$(stat -c "%a %Y" "$tree/dir/big.bin" "$tree/a.txt")" ]'
+		check "tarfs $fmt: writes are refused" \
+			eval '! sh -c "echo x >>\"$work/mnt/a.txt\"" 2>/dev/null'
+		check "tarfs $fmt: unmounts" unmount "$work/mnt"
+	else
+		bad "tarfs $fmt: mount failed: $(cat "$work/tar-$fmt.err")"
+	fi
+done
+
+# An unprivileged user, through the setuid helper.
+if tar_mount "$work/pax.tar" "$work/mnt-user" setpriv --reuid=nobody --regid=nogroup \
+	--clear-groups -- "$setuid_dir/fuservicemount3-test" 2>"$work/tar-user.err"; then
+	check "tarfs as nobody: reads the archive" \
+		setpriv --reuid=nobody --regid=nogroup --clear-groups -- \
+		cmp "$work/mnt-user/a.txt" "$tree/a.txt"
+	check "tarfs as nobody: unmounts" unmount "$work/mnt-user"
+else
+	bad "tarfs as nobody: mount failed: $(cat "$work/tar-user.err")"
+fi
+
+# tar_refused NAME ARCHIVE LINE [helper...]: the mount fails, nothing is
+# mounted, and the server said LINE (a fixed string), exactly once.
+tar_refused()
+{
+	local name=$1 archive=$2 line=$3
+	shift 3
+	if tar_mount "$archive" "$work/mnt" "$@" 2>"$work/tar-$name.err"; then
+		bad "tarfs: the $name archive was mounted"
+		unmount "$work/mnt"
+		return
+	fi
+	ok "tarfs: the $name archive is refused"
+	check "tarfs: nothing mounted after the $name archive" [ -z "$(mounted "$work/mnt")" ]
+	check "tarfs: one line for the $name archive: $line" \
+		[ "$(grep -cF -- "$line" "$work/$tf.log")" = 1 ]
+}
+head -c 700 "$work/pax.tar" >"$work/truncated.tar"
+cp "$work/gnu.tar" "$work/corrupt.tar"
+# The first member is "./" without data: the second header is at 512, and
+# a changed byte in its name breaks its checksum.
+printf 'Z' | dd of="$work/corrupt.tar" bs=1 seek=512 conv=notrunc status=none
+: >"$work/empty.tar"
+cp "$work/pax.tar" "$work/secret.tar"
+chmod 0600 "$work/secret.tar"
+chmod 0644 "$work/truncated.tar" "$work/corrupt.tar" "$work/empty.tar"
+tar_refused truncated "$work/truncated.tar" \
+	"tarfs: $work/truncated.tar: not a valid tar archive: offset 0: entry data runs past the end of the archive (truncated?)"
+tar_refused corrupt "$work/corrupt.tar" \
+	"tarfs: $work/corrupt.tar: not a valid tar archive: offset 512: bad header checksum"
+tar_refused empty "$work/empty.tar" "tarfs: $work/empty.tar: not a valid tar archive: an empty file"
+tar_refused missing "$work/missing.tar" \
+	"tarfs: cannot open $work/missing.tar: No such file or directory"
+tar_refused unreadable "$work/secret.tar" \
+	"tarfs: cannot open $work/secret.tar: Permission denied" \
+	setpriv --reuid=nobody --regid=nogroup --clear-groups -- "$setuid_dir/fuservicemount3-test"
 
 # --- a block device ------------------------------------------------------------
 if loopdev=$(losetup -f --show "$work/img" 2>/dev/null); then

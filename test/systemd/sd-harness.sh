@@ -98,7 +98,7 @@ sd_init()
 #   installed  "meson install --destdir" of the whole build, units untouched
 # GROUP, if not empty, is added to /etc/group and set as SocketGroup= of the
 # sockets by a drop-in (SocketMode stays as generated). Sets SD_ROOT_DIR.
-SD_EXAMPLES=(service_ll service_hl null)
+SD_EXAMPLES=(service_ll service_hl null tarfs)
 SD_SANITIZER_DROPIN=60-sanitizer.conf
 
 # Was the build configured with -Db_sanitize=...?

@@ -1,0 +1,13 @@
+// expect: nodiscard
+#define FUSE_USE_VERSION 319
+#include <fuse_service.hpp>
+
+#include <fcntl.h>
+#include <utility>
+
+int main()
+{
+	fsvc::Service s = std::move(fsvc::accept()).service();
+	s.request_file("/dev/null", O_RDONLY); // error-here
+	return 0;
+}
