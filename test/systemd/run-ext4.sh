@@ -158,6 +158,7 @@ as_other() { sd_run setpriv --reuid=nobody --regid=nogroup --clear-groups -- "$@
 mounted() { sd_run findmnt -n -o FSTYPE,OPTIONS --mountpoint "$1"; }
 unit_value() { sed -n "s/^$1=//p" "$build/fs/ext4/units/ext4-service@.service" | tail -n 1; }
 
+# shellcheck disable=SC2034 # read by the eval below
 execstart=$(sd_run systemctl show -P ExecStart ext4-service@x.service)
 if [ "$layout" = installed ]; then
 	check "ext4-service@.service runs the installed server ($(unit_value ExecStart))" \
@@ -209,6 +210,12 @@ check_contained()
 	check "$label: no /dev/fuse in its /dev" eval '! sd_run test -e "/proc/$pid/root/dev/fuse"'
 	check "$label: the images are not in its file system view" \
 		eval '! sd_run test -e "/proc/$pid/root/srv/fsvc"'
+	if [ "$SD_CGROUP_V1" = yes ]; then
+		# DevicePolicy=closed through the v1 devices controller (on cgroup2
+		# systemd attaches a BPF program instead, not readable here).
+		check "$label: its devices cgroup allows no /dev/fuse (c 10:229) and no wildcard" \
+			eval '! sd_run cat "$(sd_cgroup_file "$pid" devices devices.list)" | grep -Eq "^(a|c 10:229|c \*:\*|c 10:\*) "'
+	fi
 	check "$label: it holds /dev/fuse only as the descriptor the helper passed" \
 		eval 'sd_run ls -l "/proc/$pid/fd" | grep -q "/dev/fuse"'
 	check "$label: own network namespace" \
