@@ -19,6 +19,9 @@
 #   - a server pushed past MemoryMax= (a runtime drop-in on that instance,
 #     a walk of a directory of many inodes) is killed: ENOTCONN on that
 #     mount only, another ext4 mount keeps working, and the next mount works;
+#   - MaxConnections=2 (a drop-in) bounds the three subtypes together: an
+#     ext2 mount next to an ext4 and an ext3 one is refused with the
+#     helper's message, and works once one of them ends;
 #   - every mount comes off and every server exits.
 #
 # usage: run-ext4.sh BUILD_DIR SOURCE_DIR [build|installed]
@@ -384,6 +387,42 @@ done
 check "every server instance has gone" eval '[ -z "$(servers_left)" ]'
 check "no server exited with an error (the killed one aside)" \
 	eval '! sd_run journalctl -b -o cat --no-pager | grep -v "${victim_unit:-none}" | grep -E "^ext4-service@.*: Main process exited, code=(exited|dumped), status=[1-9]"'
+# --- one MaxConnections= for the three subtypes --------------------------------------
+say "ext4-service.socket: MaxConnections=2 bounds ext2, ext3 and ext4 together"
+sd_run mkdir -p /etc/systemd/system/ext4-service.socket.d
+sd_run sh -c 'printf "[Socket]\nMaxConnections=2\n" >/etc/systemd/system/ext4-service.socket.d/70-max.conf'
+sd_run systemctl daemon-reload
+check "systemd loaded MaxConnections=2" \
+	[ "$(sd_run systemctl show -P MaxConnections ext4-service.socket)" = 2 ]
+if sd_run mount -t fuse.ext4 /srv/fsvc/img.ext4 /srv/fsvc/mnt-root &&
+	sd_run mount -t fuse.ext3 /srv/fsvc/img.ext3 /srv/fsvc/mnt-ext3; then
+	ok "an ext4 and an ext3 mount at once"
+	if sd_run mount -t fuse.ext2 /srv/fsvc/img.ext2 /srv/fsvc/mnt-ext2 2>"$SD_WORK/third.err"; then
+		bad "a third mount (ext2) past MaxConnections=2 worked"
+	else
+		ok "the third, an ext2 mount, is refused: $(head -n 1 "$SD_WORK/third.err")"
+	fi
+	check "the helper's message names the limit" \
+		grep -q "ext2 service hung up before answering (too many mounts at once: the socket's MaxConnections= limit" "$SD_WORK/third.err"
+	check "refused: nothing mounted" eval '[ -z "$(mounted /srv/fsvc/mnt-ext2)" ]'
+	sd_run umount /srv/fsvc/mnt-ext3 || bad "umount /srv/fsvc/mnt-ext3"
+	for ((i = 0; i < 100; i++)); do
+		[ "$(sd_run systemctl list-units --plain --no-legend --state=running 'ext4-service@*.service' | wc -l)" = 1 ] && break
+		sleep 0.1
+	done
+	if sd_run mount -t fuse.ext2 /srv/fsvc/img.ext2 /srv/fsvc/mnt-ext2; then
+		ok "after one mount ended, the ext2 mount works"
+		same_tree "ext2 (after the limit)" /srv/fsvc/mnt-ext2
+	else
+		bad "the ext2 mount after one ended"
+	fi
+else
+	bad "an ext4 and an ext3 mount at once"
+fi
+for m in root ext2 ext3; do
+	[ -n "$(mounted "/srv/fsvc/mnt-$m")" ] && { sd_run umount "/srv/fsvc/mnt-$m" || bad "umount /srv/fsvc/mnt-$m"; }
+done
+
 check "no fuse mount is left in the namespace" \
 	eval '[ -z "$(sd_run awk "\$3 ~ /^fuse(blk)?([.]|\$)/" /proc/mounts)" ]'
 check "the images are byte for byte unchanged" \
