@@ -28,6 +28,7 @@ namespace
 /* Cache caps: enough for a big tree walk, small enough for a 64 MiB RSS budget. */
 constexpr size_t kAttrCacheMax = 32768;
 constexpr size_t kDirCacheEntriesMax = 262144;
+constexpr size_t kMapCacheMax = 8192;
 /* A file with more mapped runs than this is treated as corrupt (bounds memory). */
 constexpr size_t kMaxRuns = size_t(1) << 22;
 /* Longest symlink target we accept (the kernel's PATH_MAX). */
@@ -263,7 +264,7 @@ Result<ext2_inode_large> Filesystem::readInode(ext2_ino_t ino)
 Result<struct stat> Filesystem::statLocked(ext2_ino_t ino)
 {
 	if (auto it = attr_cache_.find(ino); it != attr_cache_.end())
-		return it->second;
+		return it->second.st;
 	auto r = readInode(ino);
 	if (!r)
 		return Error{r.error()};
@@ -309,7 +310,7 @@ Result<struct stat> Filesystem::statLocked(ext2_ino_t ino)
 	    decodeTime(in.i_ctime, in.i_ctime_extra, fits(in, isz, FIELD_END(i_ctime_extra)));
 	if (attr_cache_.size() >= kAttrCacheMax)
 		attr_cache_.clear();
-	attr_cache_.emplace(ino, st);
+	attr_cache_.emplace(ino, CachedAttr{st, in.i_generation});
 	return st;
 }
 
@@ -333,10 +334,11 @@ Result<struct timespec> Filesystem::crtime(ext2_ino_t ino)
 Result<uint32_t> Filesystem::generation(ext2_ino_t ino)
 {
 	std::lock_guard g(mu_);
-	auto r = readInode(ino);
-	if (!r)
-		return Error{r.error()};
-	return r->i_generation;
+	auto st = statLocked(ino);
+	if (!st)
+		return Error{st.error()};
+	auto it = attr_cache_.find(ino);
+	return it != attr_cache_.end() ? it->second.generation : 0U;
 }
 
 namespace
@@ -531,6 +533,8 @@ Result<std::shared_ptr<FileMap>> Filesystem::mapLocked(ext2_ino_t ino, const ext
 Result<std::shared_ptr<const FileMap>> Filesystem::openFile(ext2_ino_t ino)
 {
 	std::lock_guard g(mu_);
+	if (auto it = map_cache_.find(ino); it != map_cache_.end())
+		return it->second;
 	auto in = readInode(ino);
 	if (!in)
 		return Error{in.error()};
@@ -541,7 +545,11 @@ Result<std::shared_ptr<const FileMap>> Filesystem::openFile(ext2_ino_t ino)
 	auto m = mapLocked(ino, *in);
 	if (!m)
 		return Error{m.error()};
-	return std::shared_ptr<const FileMap>(std::move(*m));
+	std::shared_ptr<const FileMap> map = std::move(*m);
+	if (map_cache_.size() >= kMapCacheMax)
+		map_cache_.clear();
+	map_cache_.emplace(ino, map);
+	return map;
 }
 
 Result<std::vector<Segment>> Filesystem::planRead(const FileMap &map, uint64_t off,

@@ -118,7 +118,7 @@ public:
 	Result<ext2_ino_t> lookup(ext2_ino_t parent, std::string_view name);
 	/** Read a whole directory (cached; shared with lookups). */
 	Result<std::shared_ptr<const Directory>> openDir(ext2_ino_t ino);
-	/** Map a regular file for lock-free reads. */
+	/** Map a regular file for lock-free reads (cached per inode). */
 	Result<std::shared_ptr<const FileMap>> openFile(ext2_ino_t ino);
 	/** The pieces of [off, off+size) clipped to the file size. No lock. */
 	Result<std::vector<Segment>> planRead(const FileMap &map, uint64_t off, size_t size) const;
@@ -161,8 +161,13 @@ private:
 
 	std::mutex mu_;
 	/* Caches, under mu_; each is cleared as a whole when it grows past its cap. */
-	std::unordered_map<ext2_ino_t, struct stat> attr_cache_;
+	struct CachedAttr {
+		struct stat st;
+		uint32_t generation;
+	};
+	std::unordered_map<ext2_ino_t, CachedAttr> attr_cache_;
 	std::unordered_map<ext2_ino_t, std::shared_ptr<const Directory>> dir_cache_;
+	std::unordered_map<ext2_ino_t, std::shared_ptr<const FileMap>> map_cache_;
 	size_t dir_cache_entries_ = 0;
 };
 

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <new>
 #include <string>
@@ -37,11 +38,13 @@ fuse_ino_t toFuse(ext2_ino_t ino)
 	return ino == EXT2_ROOT_INO ? FUSE_ROOT_ID : fuse_ino_t(ino);
 }
 
-/* Large enough for any hole in one read (the kernel's max read is 1 MiB). */
+/* Zeros for holes. calloc()'s fresh pages are never written, so they cost
+ * no memory until read (and then map the kernel's zero page). */
+constexpr size_t kZeroBytes = size_t(1) << 20;
 const std::byte *zeros()
 {
-	static const std::vector<std::byte> z(size_t(4) << 20);
-	return z.data();
+	static const auto *z = static_cast<const std::byte *>(std::calloc(1, kZeroBytes));
+	return z;
 }
 
 /* A valid entry for @p ino, or false when its inode cannot be read. */
@@ -60,15 +63,20 @@ int fillEntry(Filesystem &fs, ext2_ino_t ino, fuse_entry_param &e)
 	return 0;
 }
 
-void opInit(void *, fuse_conn_info *conn)
+void opInit(void *userdata, fuse_conn_info *conn)
 {
+	Server &s = *static_cast<Server *>(userdata);
 	/* readdirplus always: a walk then needs no lookups and no getattrs. */
-	if (conn->capable & FUSE_CAP_READDIRPLUS)
+	if (s.readdirplus && (conn->capable & FUSE_CAP_READDIRPLUS))
 		conn->want |= FUSE_CAP_READDIRPLUS;
+	else
+		conn->want &= ~FUSE_CAP_READDIRPLUS;
 	conn->want &= ~FUSE_CAP_READDIRPLUS_AUTO;
 	/* The kernel enforces ACLs with default_permissions, like ext4 does. */
 	if (conn->capable & FUSE_CAP_POSIX_ACL)
 		conn->want |= FUSE_CAP_POSIX_ACL;
+	if (!(conn->capable & FUSE_CAP_NO_OPEN_SUPPORT))
+		s.no_open = false;
 	if (conn->capable & FUSE_CAP_CACHE_SYMLINKS)
 		conn->want |= FUSE_CAP_CACHE_SYMLINKS;
 	if (conn->capable & FUSE_CAP_SPLICE_WRITE)
@@ -149,6 +157,11 @@ void opOpen(fuse_req_t req, fuse_ino_t ino, fuse_file_info *fi)
 		fuse_reply_err(req, EROFS);
 		return;
 	}
+	if (s.no_open) {
+		/* The kernel stops sending opens: reads map the file themselves. */
+		fuse_reply_err(req, ENOSYS);
+		return;
+	}
 	auto map = s.fs->openFile(toExt(ino));
 	if (!map) {
 		fuse_reply_err(req, -map.error());
@@ -165,19 +178,45 @@ void opOpen(fuse_req_t req, fuse_ino_t ino, fuse_file_info *fi)
 		delete of;
 }
 
-void opRead(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info *fi)
+void opRead(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info *fi)
 {
 	Server &s = server(req);
 	Watchdog::Guard g(*s.watchdog, "read");
-	const auto *of = reinterpret_cast<const OpenFile *>(fi->fh);
-	auto plan = s.fs->planRead(*of->map, uint64_t(off), size);
+	std::shared_ptr<const FileMap> map;
+	if (fi->fh) {
+		map = reinterpret_cast<const OpenFile *>(fi->fh)->map;
+	} else {
+		auto m = s.fs->openFile(toExt(ino));
+		if (!m) {
+			fuse_reply_err(req, -m.error());
+			return;
+		}
+		map = std::move(*m);
+	}
+	auto plan = s.fs->planRead(*map, uint64_t(off), size);
 	if (!plan) {
 		fuse_reply_err(req, -plan.error());
 		return;
 	}
-	const size_t n = plan->size();
+	/* Holes longer than the zero buffer become several buffers. */
+	std::vector<Segment> segs;
+	segs.reserve(plan->size());
+	for (const Segment &sg : *plan) {
+		if (sg.kind != Segment::Kind::Zero) {
+			segs.push_back(sg);
+			continue;
+		}
+		for (size_t done = 0; done < sg.len; done += kZeroBytes)
+			segs.push_back(Segment{Segment::Kind::Zero, 0,
+					       std::min(kZeroBytes, sg.len - done), nullptr});
+	}
+	const size_t n = segs.size();
 	if (n == 0) {
 		fuse_reply_buf(req, nullptr, 0);
+		return;
+	}
+	if (!zeros()) {
+		fuse_reply_err(req, ENOMEM);
 		return;
 	}
 	/* A fuse_bufvec with n buffers (the struct ends in a one-element array). */
@@ -185,7 +224,7 @@ void opRead(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info *
 	auto *bv = new (storage.data()) fuse_bufvec{};
 	bv->count = n;
 	for (size_t i = 0; i < n; i++) {
-		const Segment &sg = (*plan)[i];
+		const Segment &sg = segs[i];
 		fuse_buf b{};
 		b.size = sg.len;
 		switch (sg.kind) {

@@ -20,6 +20,10 @@ namespace fsvc::ext4
 struct Server {
 	std::unique_ptr<Filesystem> fs;
 	std::unique_ptr<Watchdog> watchdog;
+	bool readdirplus = true; /* ask the kernel for readdirplus */
+	/* Answer open with ENOSYS: the kernel then sends no open or release
+	 * at all (and keeps the page cache); reads use the cached file map. */
+	bool no_open = true;
 };
 
 /* The operation table; the session's userdata must be a Server. */

@@ -43,6 +43,8 @@ struct Config {
 	int norecovery = 0;
 	unsigned watchdog = 60;
 	unsigned blocksize = 0;
+	int no_readdirplus = 0;
+	int use_open = 0;
 	int show_help = 0;
 };
 
@@ -55,6 +57,8 @@ const fuse_opt kOpts[] = {
     EXT4_OPT("noload", norecovery, 1),
     EXT4_OPT("watchdog=%u", watchdog, 0),
     EXT4_OPT("blocksize=%u", blocksize, 0),
+    EXT4_OPT("no_readdirplus", no_readdirplus, 1),
+    EXT4_OPT("use_open", use_open, 1),
     EXT4_OPT("-h", show_help, 1),
     EXT4_OPT("--help", show_help, 1),
     FUSE_OPT_KEY("-h", FUSE_OPT_KEY_KEEP),
@@ -81,7 +85,9 @@ void usage()
 		    "    -o norecovery          do not replay a dirty journal (also noload)\n"
 		    "    -o watchdog=SECONDS    end the server when a request runs longer\n"
 		    "                           (default 60; 0 disables)\n"
-		    "    -o blocksize=N         block size to set on a block device source\n\n",
+		    "    -o blocksize=N         block size to set on a block device source\n"
+		    "    -o no_readdirplus      plain readdir only (for tests and debugging)\n"
+		    "    -o use_open            have the kernel send open/release (for tests)\n\n",
 		    kProg, kProg);
 	fuse_cmdline_help();
 	fuse_lowlevel_help();
@@ -130,6 +136,8 @@ bool openServer(Server &srv, UniqueFD fd, const Config &cfg)
 		return false;
 	srv.fs = std::move(*fs);
 	srv.watchdog = std::make_unique<Watchdog>(cfg.watchdog);
+	srv.readdirplus = cfg.no_readdirplus == 0;
+	srv.no_open = cfg.use_open == 0;
 	return true;
 }
 
