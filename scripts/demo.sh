@@ -1,7 +1,7 @@
 #!/bin/bash
 # The main job, end to end: build everything, boot a throw-away systemd in
-# private namespaces with our example units, mount an image through the
-# contained service_ll server and the setuid helper, show the files, unmount.
+# private namespaces with our units, mount an ext4 image (mkfs.ext4 -d) through
+# the contained ext4-service and the setuid helper, show the files, unmount.
 # Needs root (it mounts and boots a namespaced systemd); touches nothing of
 # the host's /run/filesystems, fstab or mount table.
 set -euo pipefail

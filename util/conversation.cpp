@@ -126,6 +126,17 @@ Conversation::Next Conversation::open_reply(int err, const std::string &path, in
 	return Next::Continue;
 }
 
+/* systemd accepts a connection past the socket's MaxConnections= and closes it
+ * at once; to the helper that looks like a server that died before the hello.
+ * Name both causes, so a user who mounts too much at once knows why. */
+void Conversation::say_hung_up_before_hello() const
+{
+	say("%s service hung up before answering (too many mounts at once: the "
+	    "socket's MaxConnections= limit; or the server failed to start): fuse server "
+	    "exited without saying goodbye",
+	    printable(opts_.subtype).c_str());
+}
+
 int Conversation::start()
 {
 	proto::Hello hello;
@@ -134,7 +145,10 @@ int Conversation::start()
 	else if (conf_.user_allow_other)
 		hello.flags = proto::kHelloAllowOther;
 	if (int r = send_packet(sock_.get(), proto::encode(hello)); r < 0) {
-		say("send hello: %s", errstr(r));
+		if (r == -EPIPE || r == -ECONNRESET)
+			say_hung_up_before_hello();
+		else
+			say("send hello: %s", errstr(r));
 		return r;
 	}
 	auto pkt = receive();
@@ -146,7 +160,7 @@ int Conversation::start()
 			    printable(opts_.subtype).c_str(), opts_.timeout_ms / 1000);
 			break;
 		case -ECONNRESET:
-			say("fuse server exited without saying goodbye");
+			say_hung_up_before_hello();
 			break;
 		default:
 			say("hello reply: %s", errstr(pkt.error()));

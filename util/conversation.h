@@ -40,6 +40,8 @@ private:
 	enum class Next { Continue, Done, Fail };
 
 	int start();
+	/* The server's end closed before the hello reply: say why that may be. */
+	void say_hung_up_before_hello() const;
 	/*
 	 * The next packet, waiting no longer than the silence timeout
 	 * (-ETIMEDOUT) or what is left of the overall deadline (-ETIME).

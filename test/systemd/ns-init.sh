@@ -35,7 +35,26 @@ root=$work/ovl/root
 mount -t proc -o nosuid,nodev,noexec proc "$root/proc"
 mount -t sysfs -o ro,nosuid,nodev,noexec sysfs "$root/sys"
 # This namespace's cgroup root is the run's own cgroup (see sd-harness.sh).
-mount -t cgroup2 -o nosuid,nodev,noexec,nsdelegate cgroup2 "$root/sys/fs/cgroup"
+if [ -z "${FSVC_CGROUP_V1:-}" ]; then
+	mount -t cgroup2 -o nosuid,nodev,noexec,nsdelegate cgroup2 "$root/sys/fs/cgroup"
+else
+	# systemd's hybrid layout (its "v232" variant): cgroup2 at
+	# /sys/fs/cgroup/systemd for its bookkeeping, and the v1 controller
+	# hierarchies ("DIR:OPTS;..." from sd-harness.sh), each rooted at the
+	# run's own v1 cgroup, for the limits.
+	mount -t tmpfs -o mode=0755,nosuid,nodev,noexec fsvc-cgroup "$root/sys/fs/cgroup"
+	mkdir "$root/sys/fs/cgroup/systemd"
+	mount -t cgroup2 -o nosuid,nodev,noexec,nsdelegate cgroup2 "$root/sys/fs/cgroup/systemd"
+	IFS=';' read -ra hierarchies <<<"$FSVC_CGROUP_V1"
+	for h in "${hierarchies[@]}"; do
+		[ -n "$h" ] || continue
+		dir=$root/sys/fs/cgroup/$(basename "${h%%:*}")
+		mkdir -p "$dir"
+		mount -t cgroup -o "nosuid,nodev,noexec,${h#*:}" cgroup "$dir"
+	done
+	mount -o remount,ro,nosuid,nodev,noexec "$root/sys/fs/cgroup"
+	unset FSVC_CGROUP_V1
+fi
 
 # A minimal /dev: the usual character devices and /dev/fuse, nothing else.
 mount -t tmpfs -o mode=0755,nosuid,noexec fsvc-dev "$root/dev"

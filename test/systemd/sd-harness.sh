@@ -13,7 +13,15 @@
 #                                 "meson install"), their chroot, the setuid
 #                                 helper and the mount(8) front end; writes
 #                                 the target fsvc-examples.target
-#   sd_boot TARGET             -> boots, waits until systemd is up
+#   sd_stage_ext4 GROUP LAYOUT -> after sd_stage_examples: the ext4-service
+#                                 units and mount.fuse.ext2/3/4 links; writes
+#                                 the target fsvc-ext4.target
+#   sd_pick_controllers        -> sets SD_CGROUP_V1 so that systemd can enforce
+#                                 MemoryMax=/TasksMax=; 1 if it cannot
+#   sd_boot TARGET             -> boots, waits until systemd is up; with
+#                                 SD_CGROUP_V1=yes systemd also gets the
+#                                 host's cgroup v1 controller hierarchies
+#                                 (see sd_v1_hierarchies)
 #   sd_run CMD...              -> runs CMD inside all the namespaces
 #   sd_teardown                -> powers off, kills what is left, removes the
 #                                 cgroup and the work dir; safe to call twice
@@ -29,6 +37,8 @@ SD_BUILD=
 SD_CGROUP=
 SD_UNSHARE_PID=
 SD_PID1=
+SD_CGROUP_V1=${SD_CGROUP_V1:-no}
+SD_V1_DIRS=()
 
 # Where cgroup2 is mounted on the host ("" if nowhere).
 sd_cgroup2_mount()
@@ -186,6 +196,96 @@ sd_stage_examples()
 	EOF
 }
 
+# The ext4 server's units, like the examples': the generated ones with a
+# drop-in pointing ExecStart at the build tree, or as "meson install" put
+# them (sd_stage_examples already installed everything then).
+sd_stage_ext4()
+{
+	local group=$1 layout=$2 subtype frontend
+	local units=$SD_STAGE/etc/systemd/system
+	case "$layout" in
+	build)
+		cp "$SD_BUILD/fs/ext4/units/ext4-service.socket" \
+			"$SD_BUILD/fs/ext4/units/ext4-service@.service" "$units/" || return 1
+		mkdir -p "$units/ext4-service@.service.d"
+		cat >"$units/ext4-service@.service.d/50-build-tree.conf" <<-EOF
+			[Service]
+			ExecStart=
+			ExecStart=/opt/fsvc-build/fs/ext4/ext4-service
+			BindReadOnlyPaths=/opt/fsvc-build
+		EOF
+		for subtype in ext2 ext3 ext4; do
+			ln -sfn /usr/local/sbin/mount.fuse-service "$SD_STAGE/usr/sbin/mount.fuse.$subtype"
+		done
+		;;
+	installed)
+		for subtype in ext2 ext3 ext4; do
+			frontend=$(find "$SD_STAGE" -name "mount.fuse.$subtype" | head -n 1)
+			[ -n "$frontend" ] || { sd_log "meson install did not install mount.fuse.$subtype"; return 1; }
+			frontend=${frontend#"$SD_STAGE"}
+			[ -e "$SD_STAGE/usr/sbin/mount.fuse.$subtype" ] ||
+				ln -s "$frontend" "$SD_STAGE/usr/sbin/mount.fuse.$subtype"
+		done
+		;;
+	*)
+		sd_log "sd_stage_ext4: unknown layout $layout"
+		return 1
+		;;
+	esac
+	if sd_build_is_sanitized; then
+		mkdir -p "$units/ext4-service@.service.d"
+		printf '[Service]\nEnvironment=ASAN_OPTIONS=detect_leaks=0\n' \
+			>"$units/ext4-service@.service.d/$SD_SANITIZER_DROPIN"
+	fi
+	if [ -n "$group" ]; then
+		mkdir -p "$units/ext4-service.socket.d"
+		printf '[Socket]\nSocketGroup=%s\n' "$group" >"$units/ext4-service.socket.d/50-group.conf"
+	fi
+	cat >"$units/fsvc-ext4.target" <<-EOF
+		[Unit]
+		Description=fuse-service ext4-service
+		Requires=basic.target
+		After=basic.target
+		Wants=ext4-service.socket
+		After=ext4-service.socket
+	EOF
+}
+
+# Memory and pids controllers for the limits: cgroup2's if it has them, else
+# the machine's v1 hierarchies (SD_CGROUP_V1=yes). Returns 1 if neither.
+sd_pick_controllers()
+{
+	local cg2
+	cg2=$(sd_cgroup2_mount)
+	if grep -qw memory "$cg2/cgroup.controllers" 2>/dev/null &&
+		grep -qw pids "$cg2/cgroup.controllers" 2>/dev/null; then
+		SD_CGROUP_V1=no
+	elif sd_v1_hierarchies | grep -q ' memory$' && sd_v1_hierarchies | grep -q ' pids$'; then
+		SD_CGROUP_V1=yes
+	else
+		return 1
+	fi
+}
+
+# The "memory" or "pids" file NAME (e.g. memory.max) of a live process's
+# cgroup, as systemd in the namespace set it up; v1 names are translated
+# (memory.max -> memory.limit_in_bytes, memory.current -> memory.usage_in_bytes).
+sd_cgroup_file()
+{
+	local pid=$1 ctrl=$2 name=$3 path
+	if [ "$SD_CGROUP_V1" = yes ]; then
+		path=$(sd_run awk -F: -v c="$ctrl" '$2 == c { print $3 }' "/proc/$pid/cgroup")
+		case $name in
+		memory.max) name=memory.limit_in_bytes ;;
+		memory.current) name=memory.usage_in_bytes ;;
+		esac
+		echo "/sys/fs/cgroup/$ctrl$path/$name"
+	else
+		path=$(sd_run awk -F: '$1 == 0 { print $3 }' "/proc/$pid/cgroup")
+		echo "/sys/fs/cgroup$path/$name"
+	fi
+}
+
 # The current PID 1 of our namespaces: the child of the unshare process.
 sd_find_pid1()
 {
@@ -200,14 +300,63 @@ sd_run()
 	nsenter -t "$SD_PID1" -m -p -C -u -i -n -- "$@"
 }
 
+# Resource limits (MemoryMax=, TasksMax=) need controllers. On a machine whose
+# controllers are all bound to cgroup v1 hierarchies (cgroup2 has none),
+# systemd can still enforce them there, in its "hybrid" layout: cgroup2 for
+# its own bookkeeping, v1 hierarchies for the controllers (MemoryMax= becomes
+# memory.limit_in_bytes, TasksMax= pids.max). sd_v1_hierarchies prints
+# "DIR OPTS" for every v1 controller hierarchy mounted on the host.
+sd_v1_hierarchies()
+{
+	awk '$3 == "cgroup" {
+		n = split($4, o, ",")
+		opts = ""
+		for (i = 1; i <= n; i++)
+			if (o[i] !~ /^(rw|ro|relatime|noatime|nosuid|nodev|noexec|clone_children|xattr)$/ && o[i] !~ /^(name|release_agent)=/)
+				opts = opts (opts == "" ? "" : ",") o[i]
+		if (opts != "") print $2, opts
+	}' /proc/self/mounts
+}
+
+# Moves the calling process into a per-run child cgroup of its own cgroup in
+# every v1 controller hierarchy, so that systemd in the new cgroup namespace
+# sees that child as its root and creates nothing elsewhere on the host.
+sd_enter_v1_cgroups()
+{
+	local dir opts ctrl cur child
+	while read -r dir opts; do
+		ctrl=${opts%%,*}
+		cur=$(awk -F: -v c="$ctrl" '{ n = split($2, a, ","); for (i = 1; i <= n; i++) if (a[i] == c) print $3 }' /proc/self/cgroup)
+		[ -n "$cur" ] || return 1
+		child=$dir${cur%/}/$(basename "$SD_CGROUP")
+		mkdir "$child" || return 1
+		if [ -e "$child/cpuset.cpus" ]; then
+			cat "$(dirname "$child")/cpuset.cpus" >"$child/cpuset.cpus" &&
+				cat "$(dirname "$child")/cpuset.mems" >"$child/cpuset.mems" || return 1
+		fi
+		echo "$BASHPID" >"$child/cgroup.procs" || return 1
+	done < <(sd_v1_hierarchies)
+}
+
 sd_boot()
 {
-	local target=$1 state i
+	local target=$1 state i dir opts
 	mkdir "$SD_CGROUP"
+	SD_V1_DIRS=()
+	if [ "$SD_CGROUP_V1" = yes ]; then
+		while read -r dir opts; do
+			SD_V1_DIRS+=("$dir/$(basename "$SD_CGROUP")")
+		done < <(sd_v1_hierarchies)
+	fi
 	# The subshell moves itself into the run's cgroup, which becomes the
 	# cgroup root of the new cgroup namespace, then turns into unshare.
 	(
 		echo "$BASHPID" >"$SD_CGROUP/cgroup.procs"
+		if [ "$SD_CGROUP_V1" = yes ]; then
+			sd_enter_v1_cgroups || { echo "cannot enter per-run v1 cgroups"; exit 1; }
+			FSVC_CGROUP_V1=$(sd_v1_hierarchies | tr ' \n' ':;')
+			export FSVC_CGROUP_V1
+		fi
 		exec unshare --pid --fork --mount --cgroup --uts --ipc --net --propagation private \
 			-- /bin/bash "$SD_HARNESS_DIR/ns-init.sh" "$SD_WORK" "$SD_BUILD" "$target"
 	) </dev/null >"$SD_WORK/init.log" 2>&1 &
@@ -269,6 +418,16 @@ sd_teardown()
 		find "$SD_CGROUP" -depth -type d -exec rmdir {} + 2>/dev/null || true
 		[ -d "$SD_CGROUP" ] && sd_log "could not remove cgroup $SD_CGROUP"
 	fi
+	# The per-run v1 cgroups (their path below the hierarchy's root is that
+	# of the launching shell, so look for the run's name), children first.
+	local v1 d
+	for v1 in "${SD_V1_DIRS[@]}"; do
+		while read -r d; do
+			find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
+			[ -d "$d" ] && sd_log "could not remove v1 cgroup $d"
+		done < <(find "$(dirname "$v1")" -maxdepth 4 -type d -name "$(basename "$v1")")
+	done
+	SD_V1_DIRS=()
 	if [ -n "$SD_WORK" ] && [ -d "$SD_WORK" ]; then
 		rm -rf "$SD_WORK"
 	fi
