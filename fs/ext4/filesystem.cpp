@@ -29,6 +29,7 @@ namespace
 constexpr size_t kAttrCacheMax = 32768;
 constexpr size_t kDirCacheEntriesMax = 262144;
 constexpr size_t kMapCacheMax = 8192;
+constexpr size_t kMapCacheRuns = size_t(1) << 20; /* 24 MiB of runs */
 /* A file with more mapped runs than this is treated as corrupt (bounds memory). */
 constexpr size_t kMaxRuns = size_t(1) << 22;
 /* Longest symlink target we accept (the kernel's PATH_MAX). */
@@ -605,9 +606,15 @@ Result<std::shared_ptr<const FileMap>> Filesystem::openFile(ext2_ino_t ino)
 	if (!m)
 		return Error{m.error()};
 	std::shared_ptr<const FileMap> map = std::move(*m);
-	if (map_cache_.size() >= kMapCacheMax)
+	/* Bounded by count and by total runs: crafted inodes can share one
+	 * huge extent tree, and each map is a copy of it. */
+	size_t weight = map->runs.size() + map->inline_data.size() / sizeof(Run) + 1;
+	if (map_cache_.size() >= kMapCacheMax || map_cache_weight_ + weight > kMapCacheRuns) {
 		map_cache_.clear();
+		map_cache_weight_ = 0;
+	}
 	map_cache_.emplace(ino, map);
+	map_cache_weight_ += weight;
 	return map;
 }
 

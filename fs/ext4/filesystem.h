@@ -173,6 +173,7 @@ private:
 	std::unordered_map<ext2_ino_t, CachedAttr> attr_cache_;
 	std::unordered_map<ext2_ino_t, std::shared_ptr<const Directory>> dir_cache_;
 	std::unordered_map<ext2_ino_t, std::shared_ptr<const FileMap>> map_cache_;
+	size_t map_cache_weight_ = 0;
 	size_t dir_cache_entries_ = 0;
 };
 
