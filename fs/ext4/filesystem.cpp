@@ -29,6 +29,7 @@ namespace
 constexpr size_t kAttrCacheMax = 32768;
 constexpr size_t kDirCacheEntriesMax = 262144;
 constexpr size_t kMapCacheMax = 8192;
+constexpr size_t kMapCacheRuns = size_t(1) << 20; /* 24 MiB of runs */
 /* A file with more mapped runs than this is treated as corrupt (bounds memory). */
 constexpr size_t kMaxRuns = size_t(1) << 22;
 /* Longest symlink target we accept (the kernel's PATH_MAX). */
@@ -217,6 +218,7 @@ Result<std::unique_ptr<Filesystem>> Filesystem::open(UniqueFD fd, const OpenOpti
 			(unsigned long long)deviceSize(self->fd_.get()), (unsigned long long)need);
 		return Error{-EINVAL};
 	}
+	self->buildSystemZone();
 	/* The root must be a directory, or nothing can be served. */
 	auto root = self->readInode(EXT2_ROOT_INO);
 	if (!root)
@@ -229,6 +231,46 @@ Result<std::unique_ptr<Filesystem>> Filesystem::open(UniqueFD fd, const OpenOpti
 }
 
 Filesystem::~Filesystem() = default;
+
+void Filesystem::buildSystemZone()
+{
+	/* The blocks the filesystem's own metadata occupies: superblocks and
+	 * group descriptors (with reserved ones), bitmaps, inode tables. File
+	 * data there is corruption (the kernel's "system zone" check). */
+	std::vector<std::pair<uint64_t, uint64_t>> z;
+	const uint64_t itb = fs_->inode_blocks_per_group;
+	for (dgrp_t g = 0; g < fs_->group_desc_count; g++) {
+		blk64_t super = 0, old_desc = 0, new_desc = 0;
+		blk_t used = 0;
+		ext2fs_super_and_bgd_loc2(fs_, g, &super, &old_desc, &new_desc, &used);
+		uint64_t first = ext2fs_group_first_block2(fs_, g);
+		if (used)
+			z.emplace_back(first, first + used);
+		if (new_desc)
+			z.emplace_back(new_desc, new_desc + 1);
+		uint64_t bb = ext2fs_block_bitmap_loc(fs_, g), ib = ext2fs_inode_bitmap_loc(fs_, g);
+		uint64_t it = ext2fs_inode_table_loc(fs_, g);
+		z.emplace_back(bb, bb + 1);
+		z.emplace_back(ib, ib + 1);
+		if (it)
+			z.emplace_back(it, it + itb);
+	}
+	std::sort(z.begin(), z.end());
+	for (const auto &r : z) {
+		if (!system_zone_.empty() && r.first <= system_zone_.back().second)
+			system_zone_.back().second = std::max(system_zone_.back().second, r.second);
+		else
+			system_zone_.push_back(r);
+	}
+}
+
+bool Filesystem::inSystemZone(uint64_t start, uint64_t len) const noexcept
+{
+	/* The first zone ending after start; overlap if it begins before our end. */
+	auto it = std::upper_bound(system_zone_.begin(), system_zone_.end(), start,
+				   [](uint64_t b, const auto &r) { return b < r.second; });
+	return it != system_zone_.end() && it->first < start + len;
+}
 
 bool Filesystem::validIno(ext2_ino_t ino) const noexcept
 {
@@ -374,6 +416,12 @@ Result<std::shared_ptr<const Directory>> Filesystem::dirLocked(ext2_ino_t ino)
 		return Error{in.error()};
 	if (!LINUX_S_ISDIR(in->i_mode))
 		return Error{-ENOTDIR};
+	/* libext2fs walks a directory's blocks without the kernel's checks
+	 * (order, metadata blocks): map it first, which makes them. */
+	if (!(in->i_flags & kInlineDataFl)) {
+		if (auto m = mapLocked(ino, *in); !m)
+			return Error{m.error()};
+	}
 	auto dir = std::make_shared<Directory>();
 	DirCollect c{dir.get(), ext2fs_has_feature_filetype(fs_->super) != 0};
 	errcode_t err = ext2fs_dir_iterate2(fs_, ino, 0, nullptr, collectEntry, &c);
@@ -486,13 +534,23 @@ Result<std::shared_ptr<FileMap>> Filesystem::mapLocked(ext2_ino_t ino, const ext
 			return Error{fail(err, "opening the extent tree", ino).error()};
 		struct ext2fs_extent ex {
 		};
+		uint64_t next_lblk = 0;
 		err = ext2fs_extent_get(h, EXT2_EXTENT_ROOT, &ex);
 		while (!err) {
-			if ((ex.e_flags & EXT2_EXTENT_FLAGS_LEAF) &&
-			    !(ex.e_flags & EXT2_EXTENT_FLAGS_SECOND_VISIT) && ex.e_len > 0 &&
-			    ex.e_lblk < nblocks) {
+			bool leaf = (ex.e_flags & EXT2_EXTENT_FLAGS_LEAF) &&
+				    !(ex.e_flags & EXT2_EXTENT_FLAGS_SECOND_VISIT);
+			/* Like the kernel: leaves in increasing order, none overlapping. */
+			if (leaf && ex.e_lblk < next_lblk) {
+				ext2fs_extent_free(h);
+				logLine("inode %u: extents out of order", ino);
+				return Error{-EUCLEAN};
+			}
+			if (leaf)
+				next_lblk = ex.e_lblk + ex.e_len;
+			if (leaf && ex.e_len > 0 && ex.e_lblk < nblocks) {
 				if (ex.e_pblk + ex.e_len > blocks_count_ ||
 				    ex.e_pblk < fs_->super->s_first_data_block ||
+				    inSystemZone(ex.e_pblk, ex.e_len) ||
 				    map->runs.size() >= kMaxRuns) {
 					ext2fs_extent_free(h);
 					logLine("inode %u: extent out of range", ino);
@@ -520,6 +578,8 @@ Result<std::shared_ptr<FileMap>> Filesystem::mapLocked(ext2_ino_t ino, const ext
 		BlockCollect c{&map->runs, nblocks, blocks_count_};
 		errcode_t err = ext2fs_block_iterate3(fs_, ino, BLOCK_FLAG_READ_ONLY, nullptr,
 						      collectBlock, &c);
+		for (const Run &r : map->runs)
+			c.bad = c.bad || inSystemZone(r.pblk, r.len);
 		if (c.bad) {
 			logLine("inode %u: block map out of range", ino);
 			return Error{-EUCLEAN};
@@ -546,9 +606,15 @@ Result<std::shared_ptr<const FileMap>> Filesystem::openFile(ext2_ino_t ino)
 	if (!m)
 		return Error{m.error()};
 	std::shared_ptr<const FileMap> map = std::move(*m);
-	if (map_cache_.size() >= kMapCacheMax)
+	/* Bounded by count and by total runs: crafted inodes can share one
+	 * huge extent tree, and each map is a copy of it. */
+	size_t weight = map->runs.size() + map->inline_data.size() / sizeof(Run) + 1;
+	if (map_cache_.size() >= kMapCacheMax || map_cache_weight_ + weight > kMapCacheRuns) {
 		map_cache_.clear();
+		map_cache_weight_ = 0;
+	}
 	map_cache_.emplace(ino, map);
+	map_cache_weight_ += weight;
 	return map;
 }
 

@@ -32,6 +32,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "open_replayed.h"
@@ -150,11 +151,15 @@ private:
 	Result<std::shared_ptr<FileMap>> mapLocked(ext2_ino_t ino, const ext2_inode_large &inode);
 	Result<struct ext2_xattr_handle *> xattrsLocked(ext2_ino_t ino);
 	[[nodiscard]] bool validIno(ext2_ino_t ino) const noexcept;
+	void buildSystemZone();
+	[[nodiscard]] bool inSystemZone(uint64_t start, uint64_t len) const noexcept;
 
 	UniqueFD fd_;
 	FsPtr owned_fs_;
 	ext2_filsys fs_ = nullptr; /* owned_fs_.get() */
 	std::shared_ptr<const JournalOverlay> journal_;
+	/* Sorted, merged [first, end) block ranges of the metadata. */
+	std::vector<std::pair<uint64_t, uint64_t>> system_zone_;
 	unsigned block_size_ = 0;
 	uint64_t blocks_count_ = 0;
 	OverlayFind overlay_;
@@ -168,6 +173,7 @@ private:
 	std::unordered_map<ext2_ino_t, CachedAttr> attr_cache_;
 	std::unordered_map<ext2_ino_t, std::shared_ptr<const Directory>> dir_cache_;
 	std::unordered_map<ext2_ino_t, std::shared_ptr<const FileMap>> map_cache_;
+	size_t map_cache_weight_ = 0;
 	size_t dir_cache_entries_ = 0;
 };
 

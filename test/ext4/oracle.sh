@@ -31,6 +31,17 @@ build_image() {
 	[ "${NO_RETIME:-}" ] || retime
 }
 
+# detach_loop DEV: detach a loop device of ours now and forget it, so the
+# cleanup never detaches the number again once another test reuses it.
+detach_loop() {
+	local i
+	losetup -d "$1"
+	for i in "${!LOOPS[@]}"; do
+		[ "${LOOPS[$i]}" = "$1" ] && unset 'LOOPS[i]'
+	done
+	return 0
+}
+
 # mkfs -d keeps whole seconds and 32-bit times: set owners, modes and
 # nanosecond times (past 2038 too) through a read-write kernel mount.
 retime() {
@@ -39,7 +50,7 @@ retime() {
 	LOOPS+=("$dev")
 	mount -t ext4 "$dev" "$KMNT" && python3 "$HERE/gen_tree.py" --retime --many "${MANY:-0}" "$KMNT" &&
 		umount "$KMNT" || { fail "retime through the kernel"; finish; }
-	losetup -d "$dev"
+	detach_loop "$dev"
 }
 
 # mount_ours SOURCE [OPTS]: mount SOURCE on $MNT through the service.
@@ -278,7 +289,7 @@ make_dirty() {
 	) || { fail "changes on the rw mount"; finish; }
 	cp --sparse=always "$WORK/img" "$WORK/dirty.img"
 	umount "$KMNT"
-	losetup -d "$dev"
+	detach_loop "$dev"
 	sysctl -q vm.dirty_writeback_centisecs="$old"
 	flock -u 9
 	check "the copy needs recovery" bash -c \
