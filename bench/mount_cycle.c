@@ -3,8 +3,8 @@
  * The bench's clock. Each cycle: spawn COMMAND (with "{}" replaced by this
  * worker's mountpoint), wait until stat() of the mountpoint answers from a
  * new filesystem (the kernel holds it until FUSE_INIT is answered, so the
- * mount is usable) and, for a helper (HOW = "helper"), until COMMAND has
- * exited (as mount(8) would wait for it), umount it, and reap COMMAND (a
+ * mount is usable; for a helper, HOW = "helper", after COMMAND has exited,
+ * as mount(8) would wait for it), umount it, and reap COMMAND (a
  * classic server, HOW = "server", exits when its mount goes). The time of
  * a cycle is spawn to umount returned.
  *
@@ -18,6 +18,8 @@
  *       run COMMAND once; its peak RSS in KiB (wait4's ru_maxrss).
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,35 +61,56 @@ static long long fail(const char *mnt, const char *why)
 	return -1;
 }
 
-/* One cycle; its latency in us, or -1. */
+/* Drain mountinfo so that its next POLLPRI means a newer mount change. */
+static void drain(int fd)
+{
+	static char buf[65536];
+	lseek(fd, 0, SEEK_SET);
+	while (read(fd, buf, sizeof(buf)) > 0) {
+	}
+}
+
+/*
+ * One cycle; its latency in us, or -1. No busy polling (64 workers
+ * spinning on stat() would starve what they measure): a helper is waited
+ * for, and a server's mount is awaited on mountinfo's POLLPRI. stat() of
+ * a new FUSE mount blocks in the kernel until FUSE_INIT is answered.
+ */
 static long long cycle(char **cmd, const char *mnt, dev_t base, int helper)
 {
+	int mi = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+	if (mi < 0)
+		return fail(mnt, "cannot open /proc/self/mountinfo");
+	drain(mi);
 	long long t0 = now_us();
 	pid_t pid = spawn(cmd, mnt);
 	struct stat st;
 	int status = 0, exited = 0;
+	if (helper) {
+		waitpid(pid, &status, 0);
+		exited = 1;
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+			close(mi);
+			return fail(mnt, "the helper failed");
+		}
+	}
 	for (long long deadline = t0 + 10000000; now_us() < deadline;) {
 		if (stat(mnt, &st) == 0 && st.st_dev != base)
 			break;
 		if (!exited && waitpid(pid, &status, WNOHANG) == pid) {
 			exited = 1;
-			if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-				return fail(mnt, "the command failed before the mount was usable");
+			close(mi);
+			return fail(mnt, "the server exited before its mount was usable");
 		}
-		usleep(20);
+		struct pollfd p = {mi, POLLPRI, 0};
+		if (poll(&p, 1, 100) > 0)
+			drain(mi);
 	}
+	close(mi);
 	if (st.st_dev == base) {
 		if (!exited)
 			kill(pid, SIGKILL), waitpid(pid, NULL, 0);
 		return fail(mnt, "no mount within 10 s");
-	}
-	if (helper && !exited) {
-		waitpid(pid, &status, 0);
-		exited = 1;
-		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-			umount2(mnt, MNT_DETACH);
-			return fail(mnt, "the helper failed");
-		}
 	}
 	if (umount2(mnt, 0) < 0)
 		return fail(mnt, "umount failed");
