@@ -56,8 +56,11 @@ fsvc_start_activator "$sockdir/$subtype" /dev/null "$server" ||
 	{ echo "bench: the activator does not listen" >&2; exit 1; }
 act_pid=$FSVC_ACTIVATOR
 
+# The three commands, read through namerefs (declare -n) below.
+# shellcheck disable=SC2034
 contained=(helper "$helper" "$work/disk.img" "{}" -t "fuse.$subtype")
 classic=(server "$server" -f "$work/disk.img" "{}")
+# shellcheck disable=SC2034
 floorcmd=(server "$floor" "{}")
 
 # One mount cycle, one worker: alternate the modes round by round.
