@@ -14,9 +14,9 @@
 #include <string>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
+#include "activation.h"
 #include "argv_memfd.h"
 #include "cmdline.h"
 #include "mount_options.h"
@@ -33,7 +33,7 @@ FUSE_SERVICE_EXPORT int fuse_service_accept(struct fuse_service **sfp) noexcept
 	*sfp = nullptr;
 
 	/* Not socket-activated (or activated for another process): not an error. */
-	int nfds = sd_listen_fds(0);
+	int nfds = listen_fds(false);
 	if (nfds == 0)
 		return 0;
 	if (nfds < 0) {

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "service_context.h"
 
+#include "activation.h"
+
 #include <algorithm>
 #include <cerrno>
 #include <climits>
@@ -10,7 +12,6 @@
 #include <fcntl.h>
 #include <mutex>
 #include <sys/socket.h>
-#include <systemd/sd-daemon.h>
 
 #include <fuse_log.h>
 #include <fuse_opt.h>
@@ -34,16 +35,17 @@ Result<UniqueFD> take_activation_socket(int nfds)
 		log_error("can only handle 1 service socket, got %d", nfds);
 		return Error{-E2BIG};
 	}
-	const int fd = SD_LISTEN_FDS_START;
-	if (sd_is_socket(fd, AF_UNSPEC, 0, -1) <= 0) {
+	const int fd = kListenFdsStart;
+	const SocketKind kind = socket_kind(fd);
+	if (kind == SocketKind::NotSocket) {
 		log_error("service fd %d is not a socket", fd);
 		return Error{-ENOTSOCK};
 	}
-	if (sd_is_socket(fd, AF_UNIX, 0, -1) <= 0) {
+	if (kind == SocketKind::NotUnix) {
 		log_error("service socket is not AF_UNIX");
 		return Error{-EAFNOSUPPORT};
 	}
-	if (sd_is_socket_unix(fd, SOCK_SEQPACKET, 0, nullptr, 0) <= 0) {
+	if (kind != SocketKind::ConnectedPacket) {
 		log_error("service socket is not a connected SOCK_SEQPACKET socket "
 			  "(the socket unit needs ListenSequentialPacket= and Accept=yes)");
 		return Error{-ESOCKTNOSUPPORT};

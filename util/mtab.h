@@ -14,7 +14,9 @@
  *
  * The record is written by a short-lived child whose ids are all 0, and
  * waited for with a bound: a lock held elsewhere cannot hang the helper.
- * This is the only place that uses libmount.
+ * This is the only place that uses libmount, and only that child loads it
+ * (dlopen): no other mount pays for it. No child at all when libmount
+ * would write nothing (no user=/x-* option and no classic /etc/mtab file).
  */
 #pragma once
 
