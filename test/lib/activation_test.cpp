@@ -84,11 +84,12 @@ std::vector<Env> environments()
 {
 	std::vector<Env> v;
 	const std::array<std::optional<std::string>, 17> pids = {
-	    std::nullopt, "SELF", "1", "0", "-1", "abc", "", "-0", "99999999999", "0x1", "0b1", "01",
-		"0o1", "+1", "0x", "010", "012345670"};
+	    std::nullopt, "SELF", "1",  "0",   "-1", "abc", "",    "-0",       "99999999999",
+	    "0x1",        "0b1",  "01", "0o1", "+1", "0x",  "010", "012345670"};
 	const std::array<std::optional<std::string>, 26> fds = {
-	    std::nullopt, "1",  "2",   "0",   "-1",  "x",  "",
-	    "1x",         " 1", "0b1", "0o1", "0x1", "01", "2147483647", "010", "0x10", "0X1", "08", "0b", "0x", "+1", "1 ", "1\n", "\t1", "07", "0b0"};
+	    std::nullopt, "1",   "2",   "0",  "-1",         "x",   "",     "1x",  " 1",
+	    "0b1",        "0o1", "0x1", "01", "2147483647", "010", "0x10", "0X1", "08",
+	    "0b",         "0x",  "+1",  "1 ", "1\n",        "\t1", "07",   "0b0"};
 	for (const auto &p : pids)
 		for (const auto &f : fds) {
 			Env e;
