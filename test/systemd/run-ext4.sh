@@ -34,9 +34,10 @@ layout=${3:-build}
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=sd-harness.sh
 . "$here/sd-harness.sh"
+# shellcheck source=checks.sh
+. "$here/checks.sh"
 
 group=fsvc-mount
-failures=0
 if ! reason=$(sd_check_machine); then
 	echo "SKIP: $reason"
 	exit 77
@@ -48,18 +49,6 @@ done
 have_limits=yes
 sd_pick_controllers || have_limits=no
 
-say() { printf '== %s\n' "$*"; }
-ok() { printf 'ok   %s\n' "$*"; }
-bad()
-{
-	printf 'FAIL %s\n' "$*"
-	failures=$((failures + 1))
-}
-die()
-{
-	bad "$*"
-	exit 1
-}
 check()
 {
 	local what=$1
@@ -73,27 +62,9 @@ for f in util/fuservicemount3 util/mount.fuse-service fs/ext4/ext4-service \
 	[ -e "$build/$f" ] || die "$build/$f is not built"
 done
 
-finish()
-{
-	local cg=$SD_CGROUP work=$SD_WORK run
-	run=$(basename "${SD_WORK:-none}")
-	sd_teardown
-	[ -n "$cg" ] && [ -d "$cg" ] && bad "teardown: cgroup $cg is still there"
-	if [ -n "$(find /sys/fs/cgroup -maxdepth 6 -type d -name "fsvc-test-$run" 2>/dev/null)" ]; then
-		bad "teardown: a v1 cgroup fsvc-test-$run is still there"
-	fi
-	[ -n "$work" ] && grep -qF "$work" /proc/mounts && bad "teardown: mounts under $work are left"
-	[ -n "$work" ] && [ -e "$work" ] && bad "teardown: $work is still there"
-	if [ "$failures" -ne 0 ]; then
-		echo "$failures check(s) failed"
-		exit 1
-	fi
-	echo "all checks passed"
-	exit 0
-}
 
 sd_init "$build"
-trap finish EXIT
+trap sd_finish EXIT
 trap 'exit 1' INT TERM
 
 # --- the images ------------------------------------------------------------------

@@ -30,25 +30,14 @@ src=$(cd "${2:?usage: run-limits.sh BUILD_DIR SOURCE_DIR}" && pwd)
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=sd-harness.sh
 . "$here/sd-harness.sh"
+# shellcheck source=checks.sh
+. "$here/checks.sh"
 
-failures=0
 if ! reason=$(sd_check_machine); then
 	echo "SKIP: $reason"
 	exit 77
 fi
 
-say() { printf '== %s\n' "$*"; }
-ok() { printf 'ok   %s\n' "$*"; }
-bad()
-{
-	printf 'FAIL %s\n' "$*"
-	failures=$((failures + 1))
-}
-die()
-{
-	bad "$*"
-	exit 1
-}
 check()
 {
 	local what=$1
@@ -62,27 +51,9 @@ if ! sd_pick_controllers; then
 fi
 echo "controllers: $([ "$SD_CGROUP_V1" = yes ] && echo 'cgroup v1 hierarchies' || echo cgroup2)"
 
-finish()
-{
-	local cg=$SD_CGROUP work=$SD_WORK run
-	run=$(basename "${SD_WORK:-none}")
-	sd_teardown
-	[ -n "$cg" ] && [ -d "$cg" ] && bad "teardown: cgroup $cg is still there"
-	if [ -n "$(find /sys/fs/cgroup -maxdepth 6 -type d -name "fsvc-test-$run" 2>/dev/null)" ]; then
-		bad "teardown: a v1 cgroup fsvc-test-$run is still there"
-	fi
-	[ -n "$work" ] && grep -qF "$work" /proc/mounts && bad "teardown: mounts under $work are left"
-	[ -n "$work" ] && [ -e "$work" ] && bad "teardown: $work is still there"
-	if [ "$failures" -ne 0 ]; then
-		echo "$failures check(s) failed"
-		exit 1
-	fi
-	echo "all checks passed"
-	exit 0
-}
 
 sd_init "$build"
-trap finish EXIT
+trap sd_finish EXIT
 trap 'exit 1' INT TERM
 sd_stage_examples "$src" "" build || die "cannot stage the example units"
 units=$SD_STAGE/etc/systemd/system

@@ -37,28 +37,16 @@ layout=${3:-build}
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=sd-harness.sh
 . "$here/sd-harness.sh"
+# shellcheck source=checks.sh
+. "$here/checks.sh"
 
 group=fsvc-mount
-failures=0
 
 if ! reason=$(sd_check_machine); then
 	echo "SKIP: $reason"
 	exit 77
 fi
 
-say() { printf '== %s\n' "$*"; }
-ok() { printf 'ok   %s\n' "$*"; }
-bad()
-{
-	printf 'FAIL %s\n' "$*"
-	failures=$((failures + 1))
-}
-die()
-{
-	printf 'FAIL %s\n' "$*"
-	failures=$((failures + 1))
-	exit 1
-}
 check()
 {
 	local what=$1
@@ -76,30 +64,9 @@ for n in "${SD_EXAMPLES[@]}"; do
 	done
 done
 
-finish()
-{
-	local cg=$SD_CGROUP work=$SD_WORK
-	sd_teardown
-	# Nothing may survive the run: no cgroup, no process, no mount, no files.
-	if [ -n "$cg" ] && [ -d "$cg" ]; then
-		bad "teardown: cgroup $cg is still there"
-	fi
-	if [ -n "$work" ] && grep -qF "$work" /proc/mounts; then
-		bad "teardown: mounts under $work are left on the host"
-	fi
-	if [ -n "$work" ] && [ -e "$work" ]; then
-		bad "teardown: $work is still there"
-	fi
-	if [ "$failures" -ne 0 ]; then
-		echo "$failures check(s) failed"
-		exit 1
-	fi
-	echo "all checks passed"
-	exit 0
-}
 
 sd_init "$build"
-trap finish EXIT
+trap sd_finish EXIT
 trap 'exit 1' INT TERM
 
 # --- stage the new root ------------------------------------------------------
