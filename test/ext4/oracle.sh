@@ -31,26 +31,14 @@ build_image() {
 	[ "${NO_RETIME:-}" ] || retime
 }
 
-# detach_loop DEV: detach a loop device of ours now and forget it, so the
-# cleanup never detaches the number again once another test reuses it.
-detach_loop() {
-	local i
-	losetup -d "$1"
-	for i in "${!LOOPS[@]}"; do
-		[ "${LOOPS[$i]}" = "$1" ] && unset 'LOOPS[i]'
-	done
-	return 0
-}
-
 # mkfs -d keeps whole seconds and 32-bit times: set owners, modes and
 # nanosecond times (past 2038 too) through a read-write kernel mount.
 retime() {
 	local dev
-	dev=$(losetup -f --show "$WORK/img") || { fail "losetup"; finish; }
-	LOOPS+=("$dev")
+	fsvc_loop_attach dev "$WORK/img" || { fail "losetup"; finish; }
 	mount -t ext4 "$dev" "$KMNT" && python3 "$HERE/gen_tree.py" --retime --many "${MANY:-0}" "$KMNT" &&
 		umount "$KMNT" || { fail "retime through the kernel"; finish; }
-	detach_loop "$dev"
+	fsvc_loop_detach "$dev"
 }
 
 # mount_ours SOURCE [OPTS]: mount SOURCE on $MNT through the service.
@@ -63,8 +51,7 @@ mount_ours() {
 
 mount_kernel() {
 	local dev
-	dev=$(losetup -f --show -r "$WORK/img") || return 1
-	LOOPS+=("$dev")
+	fsvc_loop_attach dev "$WORK/img" -r || return 1
 	mount -t ext4 -o ro "$dev" "$KMNT" 2>"$WORK/kerr" || mount -o ro "$dev" "$KMNT" 2>>"$WORK/kerr"
 }
 
@@ -198,8 +185,7 @@ t_refuse() {
 t_blockdev() {
 	build_image "-t ext4 -b 4096 -I 256" ""
 	local dev
-	dev=$(losetup -f --show -r "$WORK/img") || { fail "losetup"; finish; }
-	LOOPS+=("$dev")
+	fsvc_loop_attach dev "$WORK/img" -r || { fail "losetup"; finish; }
 	check "block device mounted through the service" mount_ours "$dev"
 	[ $FAILED = 0 ] || { cat "$WORK/err" "$WORK/activator.log" >&2; finish; }
 	check "mounted by the kernel" mount_kernel
@@ -272,8 +258,7 @@ make_dirty() {
 	old=$(sysctl -n vm.dirty_writeback_centisecs)
 	trap 'sysctl -q vm.dirty_writeback_centisecs='"$old"'; cleanup' EXIT
 	sysctl -q vm.dirty_writeback_centisecs=0
-	dev=$(losetup -f --show "$WORK/img") || { fail "losetup"; finish; }
-	LOOPS+=("$dev")
+	fsvc_loop_attach dev "$WORK/img" || { fail "losetup"; finish; }
 	mount -t ext4 "$dev" "$KMNT" || { fail "rw kernel mount"; finish; }
 	(
 		cd "$KMNT" || exit 1
@@ -289,7 +274,7 @@ make_dirty() {
 	) || { fail "changes on the rw mount"; finish; }
 	cp --sparse=always "$WORK/img" "$WORK/dirty.img"
 	umount "$KMNT"
-	detach_loop "$dev"
+	fsvc_loop_detach "$dev"
 	sysctl -q vm.dirty_writeback_centisecs="$old"
 	flock -u 9
 	check "the copy needs recovery" bash -c \
@@ -308,7 +293,7 @@ t_dirty_journal() {
 	check "mounted through the service (replayed in memory)" mount_ours "$WORK/dirty.img"
 	[ $FAILED = 0 ] || { cat "$WORK/err" "$WORK/activator.log" >&2; finish; }
 	local dev
-	dev=$(losetup -f --show "$WORK/img") && LOOPS+=("$dev")
+	fsvc_loop_attach dev "$WORK/img"
 	check "the kernel replays its copy" mount -t ext4 -o ro "$dev" "$KMNT"
 	check "the change is visible" [ "$(cat "$MNT/small/f010")" = "changed after mkfs" ]
 	compare_all "dirty journal, replayed"
@@ -319,7 +304,7 @@ t_dirty_journal() {
 
 	# norecovery: the in-place state, like the kernel's ro,noload.
 	check "mounted with norecovery" mount_ours "$WORK/dirty.img" norecovery
-	dev=$(losetup -f --show -r "$WORK/dirty.img") && LOOPS+=("$dev")
+	fsvc_loop_attach dev "$WORK/dirty.img" -r
 	check "the kernel mounts ro,noload" mount -t ext4 -o ro,noload "$dev" "$KMNT"
 	check "the change is not visible" bash -c "! grep -q 'changed after mkfs' '$MNT/small/f010'"
 	compare_all "dirty journal, norecovery"

@@ -87,8 +87,7 @@ build_dirty() {
 	OLD_WB=$(sysctl -n vm.dirty_writeback_centisecs)
 	sysctl -q -w vm.dirty_writeback_centisecs=0
 	local dev
-	dev=$(losetup -f --show "$IMG") || { fail "losetup"; finish; }
-	LOOPS+=("$dev")
+	fsvc_loop_attach dev "$IMG" || { fail "losetup"; finish; }
 	mount -t ext4 "$dev" "$KMNT" || { fail "kernel mount"; finish; }
 	mkdir "$KMNT/new"
 	echo fresh >"$KMNT/new/file"
@@ -98,7 +97,7 @@ build_dirty() {
 	sync "$KMNT/new/file"
 	cp "$IMG" "$WORK/dirty"
 	umount "$KMNT"
-	losetup -d "$dev"
+	fsvc_loop_detach "$dev"
 	restore_writeback
 	mv "$WORK/dirty" "$IMG"
 	dumpe2fs -h "$IMG" 2>/dev/null | grep -q needs_recovery || { fail "the copy is not dirty"; finish; }
@@ -177,8 +176,7 @@ run_journal() {
 	local sum kernel_ok=0 dev
 	sum=$(sha256sum <"$IMG")
 	cp "$IMG" "$WORK/kimg"
-	dev=$(losetup -f --show "$WORK/kimg") || { fail "losetup"; finish; }
-	LOOPS+=("$dev")
+	fsvc_loop_attach dev "$WORK/kimg" || { fail "losetup"; finish; }
 	if mount -t ext4 "$dev" "$KMNT" 2>"$WORK/kerr"; then
 		kernel_ok=1
 		"$WALK" dir "$KMNT" >"$WORK/kernel" 2>/dev/null
@@ -187,7 +185,7 @@ run_journal() {
 	else
 		echo "kernel: refuses it ($(head -c 200 "$WORK/kerr"))"
 	fi
-	losetup -d "$dev"
+	fsvc_loop_detach "$dev"
 
 	if timeout 60 "$WALK" image "$IMG" >"$WORK/ours" 2>"$WORK/ours.err"; then
 		check "replay: same tree as the kernel's" \

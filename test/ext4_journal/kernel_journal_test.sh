@@ -14,8 +14,8 @@ set -u
 walk=$1
 [ "$(id -u)" = 0 ] || { echo "kernel_journal_test: needs root" >&2; exit 77; }
 
+. "$(dirname "$0")/../common/loop.sh"
 tmp=$(mktemp -d /tmp/fsvc-jrnl.XXXXXX)
-loops=()
 mounts=()
 # Other tests flip the same global knob (test/ext4 takes this lock too):
 # take turns, so no one saves another's 0 as the value to restore.
@@ -23,13 +23,11 @@ exec 9>/run/lock/fsvc-dirty-writeback.lock
 flock 9
 old_wb=$(sysctl -n vm.dirty_writeback_centisecs)
 cleanup() {
-	local m l
+	local m
 	for m in "${mounts[@]}"; do
 		umount "$m" 2>/dev/null
 	done
-	for l in "${loops[@]}"; do
-		losetup -d "$l" 2>/dev/null
-	done
+	fsvc_loop_detach_all
 	sysctl -q -w vm.dirty_writeback_centisecs="$old_wb"
 	flock -u 9
 	rm -rf "$tmp"
@@ -44,16 +42,6 @@ die() {
 	fail=$((fail + 1))
 }
 
-# attach FILE -> loop device path on stdout (remembered for cleanup)
-attach() {
-	local l
-	l=$(losetup -f --show "$1") || return 1
-	loops+=("$l")
-	echo "$l"
-}
-detach() {
-	losetup -d "$1"
-}
 
 make_tree() {
 	local d=$1
@@ -108,8 +96,8 @@ run_case() {
 	mkfs.ext4 -q -F $mkfs_opts -d "$d/src" "$d/base.img" 16M || { die "mkfs"; return; }
 
 	local l
-	l=$(attach "$d/base.img") || { die "losetup"; return; }
-	mount -o "$mount_opts" "$l" "$d/m" || { die "mount"; detach "$l"; return; }
+	fsvc_loop_attach l "$d/base.img" || { die "losetup"; return; }
+	mount -o "$mount_opts" "$l" "$d/m" || { die "mount"; fsvc_loop_detach "$l"; return; }
 	mounts+=("$d/m")
 	if [ -n "${WRAP:-}" ]; then
 		# Small committed transactions in a 1 MiB journal until the
@@ -127,7 +115,7 @@ run_case() {
 	change_files "$d/m"
 	cp "$d/base.img" "$d/dirty.img"
 	umount "$d/m"
-	detach "$l"
+	fsvc_loop_detach "$l"
 
 	if ! dumpe2fs -h "$d/dirty.img" 2>/dev/null | grep -q needs_recovery; then
 		die "the copy does not need recovery (checkpointed by a concurrent sync?)"
@@ -153,11 +141,11 @@ run_case() {
 	[ "$before" = "$after" ] || die "reading changed the image"
 
 	cp "$d/dirty.img" "$d/kernel.img"
-	l=$(attach "$d/kernel.img") || { die "losetup"; return; }
-	mount -o "$mount_opts" "$l" "$d/m" || { die "kernel mount"; detach "$l"; return; }
+	fsvc_loop_attach l "$d/kernel.img" || { die "losetup"; return; }
+	mount -o "$mount_opts" "$l" "$d/m" || { die "kernel mount"; fsvc_loop_detach "$l"; return; }
 	"$walk" dir "$d/m" >"$d/kernel" 2>"$d/kernel.err" || die "kernel walk: $(cat "$d/kernel.err")"
 	umount "$d/m"
-	detach "$l"
+	fsvc_loop_detach "$l"
 
 	if ! diff -u "$d/kernel" "$d/ours" >"$d/diff"; then
 		die "our replay differs from the kernel's:"
@@ -184,8 +172,8 @@ fast_commit_case() {
 	mkdir -p "$d/src" "$d/m"
 	echo a >"$d/src/a"
 	mkfs.ext4 -q -F -O fast_commit -d "$d/src" "$d/base.img" 16M || { die "mkfs"; return; }
-	l=$(attach "$d/base.img") || { die "losetup"; return; }
-	mount "$l" "$d/m" || { die "mount"; detach "$l"; return; }
+	fsvc_loop_attach l "$d/base.img" || { die "losetup"; return; }
+	mount "$l" "$d/m" || { die "mount"; fsvc_loop_detach "$l"; return; }
 	mounts+=("$d/m")
 	sleep 6 # the journal thread's first full commit
 	echo hello >>"$d/m/a"
@@ -194,7 +182,7 @@ fast_commit_case() {
 	sync "$d/m/b"
 	cp "$d/base.img" "$d/dirty.img"
 	umount "$d/m"
-	detach "$l"
+	fsvc_loop_detach "$l"
 	local before
 	before=$(sha256sum <"$d/dirty.img")
 	if "$walk" image "$d/dirty.img" >/dev/null 2>"$d/err"; then
@@ -207,11 +195,11 @@ fast_commit_case() {
 	fi
 	"$walk" image "$d/dirty.img" --norecovery >"$d/plain" 2>/dev/null || { die "norecovery"; return; }
 	[ "$(sha256sum <"$d/dirty.img")" = "$before" ] || die "reading changed the image"
-	l=$(attach "$d/dirty.img") || { die "losetup"; return; }
-	mount "$l" "$d/m" || { die "kernel mount"; detach "$l"; return; }
+	fsvc_loop_attach l "$d/dirty.img" || { die "losetup"; return; }
+	mount "$l" "$d/m" || { die "kernel mount"; fsvc_loop_detach "$l"; return; }
 	"$walk" dir "$d/m" >"$d/kernel" 2>/dev/null
 	umount "$d/m"
-	detach "$l"
+	fsvc_loop_detach "$l"
 	cmp -s "$d/kernel" "$d/plain" && { die "the kernel's replay changed nothing: no fast commit to test"; return; }
 	echo "ok [$case]: refused ($(cat "$d/err")); norecovery reads the image"
 	pass=$((pass + 1))

@@ -622,11 +622,10 @@ t_nonroot_proc_cwd() {
 t_nonroot_bdev_blocksize() {
 	truncate -s 8M "$WORK/img"
 	local loop
-	if ! loop=$(losetup -f --show "$WORK/img" 2>/dev/null); then
+	if ! fsvc_loop_attach loop "$WORK/img" 2>/dev/null; then
 		echo "no loop device available: skipped"
 		exit 77
 	fi
-	LOOPS+=("$loop")
 	chmod 0666 "$loop"
 	start_fake nrbdevbs hello files "bdev:$loop" "bdev-bs:4096:$loop" bye:0
 	run_helper_nobody src "$MNT" -t fuse.nrbdevbs -o "dev=$loop"

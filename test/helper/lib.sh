@@ -4,6 +4,7 @@
 # cleans up in every path: mounts under the work directory are detached,
 # socket activators and their servers are killed, the socket is removed.
 set -u
+. "$(dirname "${BASH_SOURCE[0]}")/../common/loop.sh"
 
 : "${BUILD:?}"
 HELPER=$BUILD/util/fuservicemount3-test
@@ -19,7 +20,6 @@ chmod 755 "$WORK"
 ACTIVATORS=()
 SUBTYPES=()
 PIDS=()  # helper processes of a test (sleepers holding a cwd...)
-LOOPS=() # loop devices a test set up
 FAILED=0
 
 cleanup() {
@@ -29,9 +29,7 @@ cleanup() {
 		wait "$p" 2>/dev/null
 	done
 	fsvc_unmount_under "$WORK"
-	for p in "${LOOPS[@]}"; do
-		losetup -d "$p" 2>/dev/null
-	done
+	fsvc_loop_detach_all
 	fsvc_stop_activators "${ACTIVATORS[@]}"
 	local s
 	for s in "${SUBTYPES[@]}"; do
