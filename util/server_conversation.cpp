@@ -73,13 +73,13 @@ Result<Packet> ServerConversation::receive()
 			      deadline_ - std::chrono::steady_clock::now())
 			      .count();
 	if (left <= 0)
-		return Error{-ETIME};
+		return Error{err::kDeadline};
 	if (left > opts_.timeout_ms)
 		return recv_packet(sock_.get(), FdPolicy::Refuse, opts_.timeout_ms);
 	auto pkt = recv_packet(sock_.get(), FdPolicy::Refuse, static_cast<int>(left));
-	/* -ETIME: it was the overall deadline, not the silence, that ran out. */
-	if (!pkt && pkt.error() == -ETIMEDOUT)
-		return Error{-ETIME};
+	/* err::kDeadline: it was the overall deadline, not the silence, that ran out. */
+	if (!pkt && pkt.error() == err::kSilent)
+		return Error{err::kDeadline};
 	return pkt;
 }
 
@@ -145,7 +145,7 @@ int ServerConversation::start()
 	else if (conf_.user_allow_other)
 		hello.flags = proto::kHelloAllowOther;
 	if (int r = send_packet(sock_.get(), proto::encode(hello)); r < 0) {
-		if (r == -EPIPE || r == -ECONNRESET)
+		if (r == -EPIPE || r == err::kHungUp)
 			say_hung_up_before_hello();
 		else
 			say("send hello: %s", errstr(r));
@@ -154,12 +154,12 @@ int ServerConversation::start()
 	auto pkt = receive();
 	if (!pkt) {
 		switch (pkt.error()) {
-		case -ETIMEDOUT:
-		case -ETIME:
+		case err::kSilent:
+		case err::kDeadline:
 			say("%s service did not answer the hello within %d seconds",
 			    printable(opts_.subtype).c_str(), opts_.timeout_ms / 1000);
 			break;
-		case -ECONNRESET:
+		case err::kHungUp:
 			say_hung_up_before_hello();
 			break;
 		default:
@@ -170,7 +170,7 @@ int ServerConversation::start()
 	auto hr = proto::decode_hello_reply(pkt->data);
 	if (!hr) {
 		switch (hr.error()) {
-		case -EOPNOTSUPP:
+		case err::kNoCommonVersion:
 			say("unsupported protocol version");
 			break;
 		case -EINVAL:
@@ -218,22 +218,22 @@ int ServerConversation::run()
 		auto pkt = receive();
 		if (!pkt) {
 			switch (pkt.error()) {
-			case -ECONNRESET:
+			case err::kHungUp:
 				say("fuse server exited without saying goodbye");
 				break;
-			case -ETIMEDOUT:
+			case err::kSilent:
 				say("fuse server sent nothing for %d seconds; giving up",
 				    opts_.timeout_ms / 1000);
 				break;
-			case -ETIME:
+			case err::kDeadline:
 				say("fuse server did not finish the mount within %d seconds; "
 				    "giving up",
 				    opts_.deadline_ms() / 1000);
 				break;
-			case -EMSGSIZE:
+			case err::kTooBig:
 				say("command packet larger than %zu bytes", proto::kMaxPacketSize);
 				break;
-			case -EBADMSG:
+			case err::kProtocol:
 				say("malformed packet from the server (descriptors are not "
 				    "accepted)");
 				break;
@@ -276,7 +276,7 @@ ServerConversation::Next ServerConversation::handle_packet(std::span<const std::
 			if (magic == proto::kOpenCmd || magic == proto::kOpenBdevCmd)
 				return open_reply(EINVAL, proto::open_command_path(packet));
 			return reply(EINVAL);
-		case -ENOMSG:
+		case err::kUnknownCommand:
 			say("unrecognized packet 0x%08x (%s)", magic,
 			    printable(magic_text(magic)).c_str());
 			return Next::Fail;
