@@ -146,7 +146,8 @@ FUSE_SERVICE_EXPORT int fuse_service_parse_cmdline_opts(struct fuse_args *args,
 {
 	if (!args || !opts)
 		return -1;
-	return parse_service_cmdline(*args, *opts);
+	/* fuse_parse_cmdline()'s convention: 0 or -1. */
+	return parse_service_cmdline(*args, *opts) < 0 ? -1 : 0;
 }
 
 FUSE_SERVICE_EXPORT int fuse_service_request_file(const struct fuse_service *sf, const char *path,

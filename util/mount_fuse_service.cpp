@@ -16,7 +16,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <grp.h>
-#include <optional>
 #include <pwd.h>
 #include <string>
 #include <string_view>
@@ -24,6 +23,7 @@
 #include <unistd.h>
 #include <vector>
 
+#include "core/result.h"
 #include "util/messages.h"
 #include "util/paths.h"
 
@@ -95,7 +95,7 @@ void add_options(Request &r, std::string_view list)
 	}
 }
 
-std::optional<Request> parse(int argc, char **argv)
+fsvc::Result<Request> parse(int argc, char **argv)
 {
 	Request r;
 	const char *base = std::strrchr(argv[0], '/');
@@ -110,7 +110,7 @@ std::optional<Request> parse(int argc, char **argv)
 		std::fprintf(stderr,
 			     "usage: %s SOURCE MOUNTPOINT [-sfnvrw] [-o OPTIONS] [-t TYPE]\n",
 			     kName);
-		return std::nullopt;
+		return fsvc::Error{-EINVAL};
 	}
 	r.source = argv[1];
 	r.mountpoint = argv[2];
@@ -119,14 +119,14 @@ std::optional<Request> parse(int argc, char **argv)
 		if (a == "-o" || a == "-t" || a == "-N") {
 			if (i + 1 >= argc) {
 				say("missing argument to option '%s'", argv[i]);
-				return std::nullopt;
+				return fsvc::Error{-EINVAL};
 			}
 			std::string_view v = argv[++i];
 			if (a == "-o") {
 				add_options(r, v);
 			} else if (a == "-N") {
 				say("-N (mount namespaces) is not supported");
-				return std::nullopt;
+				return fsvc::Error{-EINVAL};
 			} else {
 				r.blk_type = starts_with(v, "fuseblk.");
 				if (starts_with(v, "fuse."))
@@ -157,12 +157,12 @@ std::optional<Request> parse(int argc, char **argv)
 					break;
 				default:
 					say("unknown option '-%c'", c);
-					return std::nullopt;
+					return fsvc::Error{-EINVAL};
 				}
 			}
 		} else {
 			say("unexpected argument '%s'", argv[i]);
-			return std::nullopt;
+			return fsvc::Error{-EINVAL};
 		}
 	}
 	/* Classic "PROGRAM#SOURCE" with a bare fuse type. */
@@ -173,7 +173,7 @@ std::optional<Request> parse(int argc, char **argv)
 	}
 	if (r.type.empty()) {
 		say("empty filesystem type");
-		return std::nullopt;
+		return fsvc::Error{-EINVAL};
 	}
 	return r;
 }
@@ -221,12 +221,13 @@ int become(const std::string &user)
 	passwd *pw = getpwnam(user.c_str());
 	if (!pw) {
 		say("setuid=%s: no such user", user.c_str());
-		return -1;
+		return -ENOENT;
 	}
 	if (initgroups(pw->pw_name, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
 	    setuid(pw->pw_uid) < 0) {
-		say("failed to setuid to %s: %s", user.c_str(), std::strerror(errno));
-		return -1;
+		const int err = errno;
+		say("failed to setuid to %s: %s", user.c_str(), std::strerror(err));
+		return -err;
 	}
 	return 0;
 }
