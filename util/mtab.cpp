@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <vector>
 
+#include "core/option_list.h"
 #include "core/unique_fd.h"
 
 #include "util/messages.h"
@@ -89,20 +90,16 @@ std::string caller_name(uid_t uid)
 
 int filter_mtab_options(std::string_view opts, const Caller &caller, MtabOptions *out)
 {
-	size_t start = 0;
-	for (size_t i = 0; i <= opts.size(); i++) {
-		if (i < opts.size() && opts[i] != ',')
-			continue;
-		std::string_view tok = opts.substr(start, i - start);
-		start = i + 1;
+	for (const std::string &token : split_options(opts, Quoting::None)) {
+		const std::string_view tok = token;
 		if (tok.empty())
 			continue;
 		if (tok == "-n") {
 			out->skip = true;
 			continue;
 		}
-		bool keep = tok.substr(0, 2) == "x-";
-		if (tok.substr(0, 5) == "user=") {
+		bool keep = tok.starts_with("x-");
+		if (tok.starts_with("user=")) {
 			if (!caller.is_root() && tok.substr(5) != caller_name(caller.uid())) {
 				say("mtab option %s does not name the calling user",
 				    printable(tok).c_str());
