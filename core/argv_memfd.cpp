@@ -3,13 +3,13 @@
 
 #include <cerrno>
 #include <cstdint>
-#include <cstring>
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/protocol.h"
+#include "core/wire.h"
 
 namespace fsvc
 {
@@ -19,20 +19,6 @@ namespace
 
 constexpr size_t kHeaderSize = 8;
 constexpr size_t kEntrySize = 8;
-
-void put_u32(std::vector<std::byte> &buf, size_t off, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		buf[off + i] = static_cast<std::byte>(v >> (24 - 8 * i));
-}
-
-uint32_t get_u32(std::span<const std::byte> buf, size_t off)
-{
-	uint32_t v = 0;
-	for (int i = 0; i < 4; i++)
-		v = (v << 8) | static_cast<uint32_t>(buf[off + i]);
-	return v;
-}
 
 int write_all(int fd, std::span<const std::byte> data)
 {
@@ -72,17 +58,19 @@ Result<UniqueFD> write_argv_memfd(std::span<const std::string_view> args)
 	if (total > kMaxArgvFileSize)
 		return Error{err::kOverLimit};
 
-	std::vector<std::byte> buf(total);
-	put_u32(buf, 0, proto::kArgsMagic);
-	put_u32(buf, 4, static_cast<uint32_t>(args.size()));
+	proto::Writer w(proto::kArgsMagic);
+	w.u32(static_cast<uint32_t>(args.size()));
 	size_t pos = kHeaderSize + args.size() * kEntrySize;
-	for (size_t i = 0; i < args.size(); i++) {
-		const size_t len = args[i].size() + 1;
-		put_u32(buf, kHeaderSize + i * kEntrySize, static_cast<uint32_t>(pos));
-		put_u32(buf, kHeaderSize + i * kEntrySize + 4, static_cast<uint32_t>(len));
-		std::memcpy(buf.data() + pos, args[i].data(), args[i].size());
-		pos += len; /* the NUL is already there */
+	for (std::string_view a : args) {
+		const size_t len = a.size() + 1;
+		w.u32(static_cast<uint32_t>(pos)).u32(static_cast<uint32_t>(len));
+		pos += len;
 	}
+	for (std::string_view a : args)
+		w.cstr(a);
+	const proto::Bytes buf = w.take(kMaxArgvFileSize);
+	if (buf.size() != total) /* cannot happen: every bound was checked above */
+		return Error{-EINVAL};
 
 	UniqueFD fd(::memfd_create("fuse service argv", MFD_CLOEXEC | MFD_ALLOW_SEALING));
 	if (!fd.isValid())
@@ -122,18 +110,19 @@ Result<std::vector<std::string>> read_argv_memfd(int fd)
 	}
 	buf.resize(got);
 	const std::span<const std::byte> file(buf);
-	if (file.size() < kHeaderSize || get_u32(file, 0) != proto::kArgsMagic)
+	proto::Reader r(file);
+	const uint32_t magic = r.u32();
+	const uint64_t argc = r.u32();
+	if (!r.ok() || magic != proto::kArgsMagic)
 		return Error{err::kProtocol};
-
-	const uint64_t argc = get_u32(file, 4);
 	if (argc == 0 || argc > kMaxArgc || kHeaderSize + argc * kEntrySize > file.size())
 		return Error{err::kProtocol};
 
 	std::vector<std::string> out;
 	out.reserve(argc);
 	for (uint64_t i = 0; i < argc; i++) {
-		const uint64_t pos = get_u32(file, kHeaderSize + i * kEntrySize);
-		const uint64_t len = get_u32(file, kHeaderSize + i * kEntrySize + 4);
+		const uint64_t pos = r.u32();
+		const uint64_t len = r.u32();
 		if (len == 0 || len > kMaxArgLength || pos + len > file.size())
 			return Error{err::kProtocol};
 		auto s = file.subspan(pos, len);
