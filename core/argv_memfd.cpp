@@ -20,22 +20,28 @@ namespace
 constexpr size_t kHeaderSize = 8;
 constexpr size_t kEntrySize = 8;
 
-int write_all(int fd, std::span<const std::byte> data)
+/*
+ * pwrite() (write) or pread() the whole of buf at offset 0, retrying on
+ * EINTR: the number of bytes moved, short only at end of file (pread) or
+ * when the file takes no more (pwrite returning 0).
+ */
+Result<size_t> transfer_all(int fd, std::span<std::byte> buf, bool write)
 {
 	size_t done = 0;
-	while (done < data.size()) {
-		ssize_t n =
-		    ::pwrite(fd, data.data() + done, data.size() - done, static_cast<off_t>(done));
+	while (done < buf.size()) {
+		const off_t off = static_cast<off_t>(done);
+		ssize_t n = write ? ::pwrite(fd, buf.data() + done, buf.size() - done, off)
+				  : ::pread(fd, buf.data() + done, buf.size() - done, off);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			return -errno;
+			return Error{-errno};
 		}
 		if (n == 0)
-			return -EIO;
+			break;
 		done += static_cast<size_t>(n);
 	}
-	return 0;
+	return done;
 }
 
 } // namespace
@@ -68,15 +74,18 @@ Result<UniqueFD> write_argv_memfd(std::span<const std::string_view> args)
 	}
 	for (std::string_view a : args)
 		w.cstr(a);
-	const proto::Bytes buf = w.take(kMaxArgvFileSize);
+	proto::Bytes buf = w.take(kMaxArgvFileSize);
 	if (buf.size() != total) /* cannot happen: every bound was checked above */
 		return Error{-EINVAL};
 
 	UniqueFD fd(::memfd_create("fuse service argv", MFD_CLOEXEC | MFD_ALLOW_SEALING));
 	if (!fd.isValid())
 		return Error{-errno};
-	if (int r = write_all(fd.get(), buf); r < 0)
-		return Error{r};
+	auto written = transfer_all(fd.get(), buf, true);
+	if (!written)
+		return Error{written.error()};
+	if (*written != buf.size())
+		return Error{-EIO};
 	/* Seal it: the server reads exactly what we wrote, and cannot change it. */
 	if (::fcntl(fd.get(), F_ADD_SEALS,
 		    F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0)
@@ -95,20 +104,10 @@ Result<std::vector<std::string>> read_argv_memfd(int fd)
 
 	/* One snapshot; every later check is against this buffer only. */
 	std::vector<std::byte> buf(static_cast<size_t>(st.st_size));
-	size_t got = 0;
-	while (got < buf.size()) {
-		ssize_t n =
-		    ::pread(fd, buf.data() + got, buf.size() - got, static_cast<off_t>(got));
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return Error{-errno};
-		}
-		if (n == 0)
-			break;
-		got += static_cast<size_t>(n);
-	}
-	buf.resize(got);
+	auto got = transfer_all(fd, buf, false);
+	if (!got)
+		return Error{got.error()};
+	buf.resize(*got);
 	const std::span<const std::byte> file(buf);
 	proto::Reader r(file);
 	const uint32_t magic = r.u32();

@@ -2,6 +2,7 @@
 #include "core/protocol.h"
 
 #include <cerrno>
+#include <cstdint>
 #include <optional>
 
 #include "core/wire.h"
@@ -28,6 +29,34 @@ std::optional<Reader> fixed(std::span<const std::byte> p, size_t size, uint32_t 
 	return r;
 }
 
+/*
+ * A fixed-size packet decoded by fields(reader, message): -EBADMSG unless
+ * size, magic and the fields read fill the packet exactly.
+ */
+template <typename Msg, typename Fields>
+Result<Msg> decode_fixed(std::span<const std::byte> p, size_t size, uint32_t magic, Fields fields)
+{
+	auto r = fixed(p, size, magic);
+	if (!r)
+		return Error{err::kProtocol};
+	Msg m;
+	fields(*r, m);
+	if (!r->at_end())
+		return Error{err::kProtocol};
+	return m;
+}
+
+/* A command whose body is one u32 field, with no bits outside known_bits set. */
+template <typename Cmd>
+Result<Command> decode_u32_cmd(Reader &r, uint32_t Cmd::*field, uint32_t known_bits = UINT32_MAX)
+{
+	Cmd c;
+	c.*field = r.u32();
+	if (!r.at_end() || (c.*field & ~known_bits))
+		return Error{err::kBadCommand};
+	return Command{c};
+}
+
 template <typename Cmd>
 Result<Command> decode_string_cmd(Reader &r)
 {
@@ -37,28 +66,7 @@ Result<Command> decode_string_cmd(Reader &r)
 	return Command{Cmd{std::move(*s)}};
 }
 
-} // namespace
-
-Bytes encode(const Hello &m)
-{
-	return Writer(kHelloCmd).u16(m.min_version).u16(m.max_version).u32(m.flags).take();
-}
-
-Bytes encode(const HelloReply &m)
-{
-	return Writer(kHelloReply).u16(m.version).u16(0).take();
-}
-
-Bytes encode(const SimpleReply &m)
-{
-	return Writer(kSimpleReply).u32(m.error).take();
-}
-
-Bytes encode(const OpenReply &m)
-{
-	return Writer(kOpenReply).u32(m.error).str(m.path).take();
-}
-
+/* One encoder per server command; encode(const Command &) is the public one. */
 Bytes encode(const OpenCommand &m)
 {
 	return Writer(m.blockdev ? kOpenBdevCmd : kOpenCmd)
@@ -105,6 +113,28 @@ Bytes encode(const ByeCommand &m)
 	return Writer(kByeCmd).u32(m.exitcode).take();
 }
 
+} // namespace
+
+Bytes encode(const Hello &m)
+{
+	return Writer(kHelloCmd).u16(m.min_version).u16(m.max_version).u32(m.flags).take();
+}
+
+Bytes encode(const HelloReply &m)
+{
+	return Writer(kHelloReply).u16(m.version).u16(0).take();
+}
+
+Bytes encode(const SimpleReply &m)
+{
+	return Writer(kSimpleReply).u32(m.error).take();
+}
+
+Bytes encode(const OpenReply &m)
+{
+	return Writer(kOpenReply).u32(m.error).str(m.path).take();
+}
+
 Bytes encode(const Command &m)
 {
 	return std::visit([](const auto &c) { return encode(c); }, m);
@@ -112,34 +142,32 @@ Bytes encode(const Command &m)
 
 Result<Hello> decode_hello(std::span<const std::byte> p)
 {
-	auto r = fixed(p, kHelloSize, kHelloCmd);
-	if (!r)
-		return Error{err::kProtocol};
-	Hello h;
-	h.min_version = r->u16();
-	h.max_version = r->u16();
-	h.flags = r->u32();
-	if (!r->at_end())
-		return Error{err::kProtocol};
-	if (h.min_version > h.max_version || h.max_version < kMinProtoVersion ||
-	    h.min_version > kMaxProtoVersion)
+	auto h = decode_fixed<Hello>(p, kHelloSize, kHelloCmd, [](Reader &r, Hello &m) {
+		m.min_version = r.u16();
+		m.max_version = r.u16();
+		m.flags = r.u32();
+	});
+	if (!h)
+		return h;
+	if (h->min_version > h->max_version || h->max_version < kMinProtoVersion ||
+	    h->min_version > kMaxProtoVersion)
 		return Error{err::kNoCommonVersion};
-	if (h.flags & ~kHelloKnownFlags)
+	if (h->flags & ~kHelloKnownFlags)
 		return Error{err::kBadCommand};
 	return h;
 }
 
 Result<HelloReply> decode_hello_reply(std::span<const std::byte> p)
 {
-	auto r = fixed(p, kHelloReplySize, kHelloReply);
-	if (!r)
-		return Error{err::kProtocol};
-	HelloReply h;
-	h.version = r->u16();
-	uint16_t padding = r->u16();
-	if (!r->at_end())
-		return Error{err::kProtocol};
-	if (h.version < kMinProtoVersion || h.version > kMaxProtoVersion)
+	uint16_t padding = 0;
+	auto h = decode_fixed<HelloReply>(p, kHelloReplySize, kHelloReply,
+					  [&](Reader &r, HelloReply &m) {
+						  m.version = r.u16();
+						  padding = r.u16();
+					  });
+	if (!h)
+		return h;
+	if (h->version < kMinProtoVersion || h->version > kMaxProtoVersion)
 		return Error{err::kNoCommonVersion};
 	if (padding != 0)
 		return Error{err::kBadCommand};
@@ -148,14 +176,8 @@ Result<HelloReply> decode_hello_reply(std::span<const std::byte> p)
 
 Result<SimpleReply> decode_simple_reply(std::span<const std::byte> p)
 {
-	auto r = fixed(p, kSimpleReplySize, kSimpleReply);
-	if (!r)
-		return Error{err::kProtocol};
-	SimpleReply s;
-	s.error = r->u32();
-	if (!r->at_end())
-		return Error{err::kProtocol};
-	return s;
+	return decode_fixed<SimpleReply>(p, kSimpleReplySize, kSimpleReply,
+					 [](Reader &r, SimpleReply &m) { m.error = r.u32(); });
 }
 
 Result<OpenReply> decode_open_reply(std::span<const std::byte> p)
@@ -196,13 +218,8 @@ Result<Command> decode_command(std::span<const std::byte> p)
 		c.path = std::move(*path);
 		return Command{std::move(c)};
 	}
-	case kFsopenCmd: {
-		FsopenCommand c;
-		c.fsopen_flags = r.u32();
-		if (!r.at_end() || (c.fsopen_flags & ~kFsopenKnownFlags))
-			return Error{err::kBadCommand};
-		return Command{c};
-	}
+	case kFsopenCmd:
+		return decode_u32_cmd(r, &FsopenCommand::fsopen_flags, kFsopenKnownFlags);
 	case kSourceCmd:
 		return decode_string_cmd<SourceCommand>(r);
 	case kMntOptsCmd:
@@ -221,20 +238,10 @@ Result<Command> decode_command(std::span<const std::byte> p)
 		c.path = std::move(*path);
 		return Command{std::move(c)};
 	}
-	case kMountCmd: {
-		MountCommand c;
-		c.ms_flags = r.u32();
-		if (!r.at_end())
-			return Error{err::kBadCommand};
-		return Command{c};
-	}
-	case kByeCmd: {
-		ByeCommand c;
-		c.exitcode = r.u32();
-		if (!r.at_end())
-			return Error{err::kBadCommand};
-		return Command{c};
-	}
+	case kMountCmd:
+		return decode_u32_cmd(r, &MountCommand::ms_flags);
+	case kByeCmd:
+		return decode_u32_cmd(r, &ByeCommand::exitcode);
 	default:
 		return Error{err::kUnknownCommand};
 	}
