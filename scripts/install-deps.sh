@@ -5,6 +5,7 @@ set -euo pipefail
 
 packages=(
 	meson ninja-build g++ pkg-config	# build
+	g++-multilib				# portability check: the helper compiles for -m32
 	libfuse3-dev fuse3			# the system libfuse3 we build on, fusermount3
 	libsystemd-dev				# socket activation (sd_listen_fds)
 	libmount-dev				# mtab/utab records in the helper
