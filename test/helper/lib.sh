@@ -12,6 +12,7 @@ FRONTEND=$BUILD/util/mount.fuse-service-test
 SERVER=$BUILD/test/helper/fsvc-test-server
 FAKE=$BUILD/test/helper/fsvc-fake-server
 SHIM=$BUILD/test/helper/fsvc-fstat-fail-shim.so
+NO_CLOSE_RANGE=$BUILD/test/helper/fsvc-no-close-range
 SOCKDIR=$BUILD/test-run/filesystems
 CONF=$BUILD/test-run/fuse.conf
 
