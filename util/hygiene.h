@@ -8,7 +8,7 @@
 
 #include <sys/types.h>
 
-#include "privileges.h"
+#include "util/privileges.h"
 
 namespace fsvc::helper
 {

@@ -4,7 +4,7 @@
  * as packet_io.h gives it for the architecture the compiler is told it
  * targets (-D__hppa__, -D__sparc__), or as a system header defines it.
  */
-#include "packet_io.h"
+#include "core/packet_io.h"
 
 static_assert(SO_PASSRIGHTS == FSVC_EXPECTED_SO_PASSRIGHTS,
 	      "SO_PASSRIGHTS is not the kernel's number for this architecture");
