@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034 # sets variables for helper_tests.sh
 # Shared setup for the helper's integration tests (sourced by helper_tests.sh).
 #
 # Every test gets its own work directory, its own subtype (hence socket) and
