@@ -59,18 +59,18 @@ Result<UniqueFD> write_argv_memfd(std::span<const std::string_view> args)
 	if (args.empty())
 		return Error{-EINVAL};
 	if (args.size() > kMaxArgc)
-		return Error{-E2BIG};
+		return Error{err::kOverLimit};
 
 	size_t total = kHeaderSize + args.size() * kEntrySize;
 	for (std::string_view a : args) {
 		if (a.find('\0') != std::string_view::npos)
 			return Error{-EINVAL};
 		if (a.size() + 1 > kMaxArgLength)
-			return Error{-E2BIG};
+			return Error{err::kOverLimit};
 		total += a.size() + 1;
 	}
 	if (total > kMaxArgvFileSize)
-		return Error{-E2BIG};
+		return Error{err::kOverLimit};
 
 	std::vector<std::byte> buf(total);
 	put_u32(buf, 0, proto::kArgsMagic);
@@ -103,7 +103,7 @@ Result<std::vector<std::string>> read_argv_memfd(int fd)
 		return Error{-errno};
 	if (!S_ISREG(st.st_mode) || st.st_size < static_cast<off_t>(kHeaderSize) ||
 	    st.st_size > static_cast<off_t>(kMaxArgvFileSize))
-		return Error{-EBADMSG};
+		return Error{err::kProtocol};
 
 	/* One snapshot; every later check is against this buffer only. */
 	std::vector<std::byte> buf(static_cast<size_t>(st.st_size));
@@ -123,11 +123,11 @@ Result<std::vector<std::string>> read_argv_memfd(int fd)
 	buf.resize(got);
 	const std::span<const std::byte> file(buf);
 	if (file.size() < kHeaderSize || get_u32(file, 0) != proto::kArgsMagic)
-		return Error{-EBADMSG};
+		return Error{err::kProtocol};
 
 	const uint64_t argc = get_u32(file, 4);
 	if (argc == 0 || argc > kMaxArgc || kHeaderSize + argc * kEntrySize > file.size())
-		return Error{-EBADMSG};
+		return Error{err::kProtocol};
 
 	std::vector<std::string> out;
 	out.reserve(argc);
@@ -135,13 +135,13 @@ Result<std::vector<std::string>> read_argv_memfd(int fd)
 		const uint64_t pos = get_u32(file, kHeaderSize + i * kEntrySize);
 		const uint64_t len = get_u32(file, kHeaderSize + i * kEntrySize + 4);
 		if (len == 0 || len > kMaxArgLength || pos + len > file.size())
-			return Error{-EBADMSG};
+			return Error{err::kProtocol};
 		auto s = file.subspan(pos, len);
 		if (s.back() != std::byte{0})
-			return Error{-EBADMSG};
+			return Error{err::kProtocol};
 		std::string arg(reinterpret_cast<const char *>(s.data()), len - 1);
 		if (arg.find('\0') != std::string::npos)
-			return Error{-EBADMSG};
+			return Error{err::kProtocol};
 		out.push_back(std::move(arg));
 	}
 	return out;

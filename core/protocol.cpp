@@ -136,7 +136,7 @@ Result<Command> decode_string_cmd(Reader &r)
 {
 	auto s = r.rest_str();
 	if (!s)
-		return Error{-EINVAL};
+		return Error{err::kBadCommand};
 	return Command{Cmd{std::move(*s)}};
 }
 
@@ -217,18 +217,18 @@ Result<Hello> decode_hello(std::span<const std::byte> p)
 {
 	auto r = fixed(p, kHelloSize, kHelloCmd);
 	if (!r)
-		return Error{-EBADMSG};
+		return Error{err::kProtocol};
 	Hello h;
 	h.min_version = r->u16();
 	h.max_version = r->u16();
 	h.flags = r->u32();
 	if (!r->at_end())
-		return Error{-EBADMSG};
+		return Error{err::kProtocol};
 	if (h.min_version > h.max_version || h.max_version < kMinProtoVersion ||
 	    h.min_version > kMaxProtoVersion)
-		return Error{-EOPNOTSUPP};
+		return Error{err::kNoCommonVersion};
 	if (h.flags & ~kHelloKnownFlags)
-		return Error{-EINVAL};
+		return Error{err::kBadCommand};
 	return h;
 }
 
@@ -236,16 +236,16 @@ Result<HelloReply> decode_hello_reply(std::span<const std::byte> p)
 {
 	auto r = fixed(p, kHelloReplySize, kHelloReply);
 	if (!r)
-		return Error{-EBADMSG};
+		return Error{err::kProtocol};
 	HelloReply h;
 	h.version = r->u16();
 	uint16_t padding = r->u16();
 	if (!r->at_end())
-		return Error{-EBADMSG};
+		return Error{err::kProtocol};
 	if (h.version < kMinProtoVersion || h.version > kMaxProtoVersion)
-		return Error{-EOPNOTSUPP};
+		return Error{err::kNoCommonVersion};
 	if (padding != 0)
-		return Error{-EINVAL};
+		return Error{err::kBadCommand};
 	return h;
 }
 
@@ -253,26 +253,26 @@ Result<SimpleReply> decode_simple_reply(std::span<const std::byte> p)
 {
 	auto r = fixed(p, kSimpleReplySize, kSimpleReply);
 	if (!r)
-		return Error{-EBADMSG};
+		return Error{err::kProtocol};
 	SimpleReply s;
 	s.error = r->u32();
 	if (!r->at_end())
-		return Error{-EBADMSG};
+		return Error{err::kProtocol};
 	return s;
 }
 
 Result<OpenReply> decode_open_reply(std::span<const std::byte> p)
 {
 	if (p.size() > kMaxPacketSize)
-		return Error{-EBADMSG};
+		return Error{err::kProtocol};
 	Reader r(p);
 	if (r.u32() != kOpenReply)
-		return Error{-EBADMSG};
+		return Error{err::kProtocol};
 	OpenReply o;
 	o.error = r.u32();
 	auto path = r.rest_str();
 	if (!path)
-		return Error{-EBADMSG};
+		return Error{err::kProtocol};
 	o.path = std::move(*path);
 	return o;
 }
@@ -280,7 +280,7 @@ Result<OpenReply> decode_open_reply(std::span<const std::byte> p)
 Result<Command> decode_command(std::span<const std::byte> p)
 {
 	if (p.size() < 4 || p.size() > kMaxPacketSize)
-		return Error{-EBADMSG};
+		return Error{err::kProtocol};
 	Reader r(p);
 	const uint32_t magic = r.u32();
 
@@ -295,7 +295,7 @@ Result<Command> decode_command(std::span<const std::byte> p)
 		c.block_size = r.u32();
 		auto path = r.rest_str();
 		if (!path || (c.request_flags & ~kOpenKnownFlags))
-			return Error{-EINVAL};
+			return Error{err::kBadCommand};
 		c.path = std::move(*path);
 		return Command{std::move(c)};
 	}
@@ -303,7 +303,7 @@ Result<Command> decode_command(std::span<const std::byte> p)
 		FsopenCommand c;
 		c.fsopen_flags = r.u32();
 		if (!r.at_end() || (c.fsopen_flags & ~kFsopenKnownFlags))
-			return Error{-EINVAL};
+			return Error{err::kBadCommand};
 		return Command{c};
 	}
 	case kSourceCmd:
@@ -318,9 +318,9 @@ Result<Command> decode_command(std::span<const std::byte> p)
 		uint16_t padding = r.u16();
 		auto path = r.rest_str();
 		if (!path || padding != 0)
-			return Error{-EINVAL};
+			return Error{err::kBadCommand};
 		if (c.expected_fmt != 0 && c.expected_fmt != kFmtDir && c.expected_fmt != kFmtReg)
-			return Error{-EINVAL};
+			return Error{err::kBadCommand};
 		c.path = std::move(*path);
 		return Command{std::move(c)};
 	}
@@ -328,18 +328,18 @@ Result<Command> decode_command(std::span<const std::byte> p)
 		MountCommand c;
 		c.ms_flags = r.u32();
 		if (!r.at_end())
-			return Error{-EINVAL};
+			return Error{err::kBadCommand};
 		return Command{c};
 	}
 	case kByeCmd: {
 		ByeCommand c;
 		c.exitcode = r.u32();
 		if (!r.at_end())
-			return Error{-EINVAL};
+			return Error{err::kBadCommand};
 		return Command{c};
 	}
 	default:
-		return Error{-ENOMSG};
+		return Error{err::kUnknownCommand};
 	}
 }
 

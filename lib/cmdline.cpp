@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "lib/cmdline.h"
 
+#include <cerrno>
 #include <climits>
 #include <cstddef>
 #include <cstdlib>
@@ -8,8 +9,9 @@
 
 #include <fuse_lowlevel.h>
 
-#include "lib/mount_options.h"
-#include "lib/service_context.h"
+#include "lib/argument_registry.h"
+#include "lib/log.h"
+#include "lib/mount_request.h"
 
 namespace fsvc
 {
@@ -73,7 +75,7 @@ int fail(fuse_cmdline_opts &opts)
 {
 	std::free(opts.mountpoint);
 	opts.mountpoint = nullptr;
-	return -1;
+	return -EINVAL;
 }
 
 } // namespace

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/errors.h"
 #include "util/messages.h"
 
 namespace fsvc::helper
@@ -61,25 +62,26 @@ void close_fds_from(int lowest) noexcept
 		(void)close(fd);
 }
 
-bool secure_standard_fds() noexcept
+int secure_standard_fds() noexcept
 {
 	for (int fd = 0; fd <= 2; fd++) {
 		if (fcntl(fd, F_GETFD) >= 0)
 			continue;
 		if (errno != EBADF)
-			return false;
+			return -errno;
 		/* open() returns the lowest free number: exactly the missing one. */
 		int n = open("/dev/null", O_RDWR);
+		if (n < 0)
+			return -errno;
 		if (n != fd) {
-			if (n >= 0)
-				close(n);
-			return false;
+			close(n);
+			return -EBADF;
 		}
 	}
 	/* Inherited fds have no business in a privileged process. */
 	if (close_range(3, UINT_MAX, 0) < 0)
 		close_fds_from(3);
-	return true;
+	return 0;
 }
 
 int sanitise_process() noexcept
@@ -103,28 +105,29 @@ mode_t caller_umask() noexcept
 	return g_caller_umask;
 }
 
-bool installation_is_sane(const Caller &caller) noexcept
+int check_installation(const Caller &caller) noexcept
 {
 	if (!caller.elevated())
-		return true;
+		return 0;
 	if (caller.euid() != 0) {
 		say("installed setuid or setgid to a user other than root; refusing to run");
-		return false;
+		return err::kNotPermitted;
 	}
 	struct stat st;
 	if (stat("/proc/self/exe", &st) < 0) {
-		say("cannot check the installation: /proc/self/exe: %s", errstr(errno));
-		return false;
+		const int err = errno;
+		say("cannot check the installation: /proc/self/exe: %s", errstr(err));
+		return -err;
 	}
 	if (st.st_uid != 0) {
 		say("installed setuid but not owned by root; refusing to run");
-		return false;
+		return err::kNotPermitted;
 	}
 	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
 		say("installed setuid and writable by others; refusing to run");
-		return false;
+		return err::kNotPermitted;
 	}
-	return true;
+	return 0;
 }
 
 } // namespace fsvc::helper

@@ -16,7 +16,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <grp.h>
-#include <optional>
 #include <pwd.h>
 #include <string>
 #include <string_view>
@@ -24,14 +23,9 @@
 #include <unistd.h>
 #include <vector>
 
-#include "fsvc_config.h"
+#include "core/result.h"
 #include "util/messages.h"
-
-#ifdef FSVC_TEST_SOCKET_DIR
-#define FRONTEND_SOCKET_DIR FSVC_TEST_SOCKET_DIR
-#else
-#define FRONTEND_SOCKET_DIR FSVC_SOCKET_DIR
-#endif
+#include "util/paths.h"
 
 namespace
 {
@@ -101,7 +95,7 @@ void add_options(Request &r, std::string_view list)
 	}
 }
 
-std::optional<Request> parse(int argc, char **argv)
+fsvc::Result<Request> parse(int argc, char **argv)
 {
 	Request r;
 	const char *base = std::strrchr(argv[0], '/');
@@ -116,7 +110,7 @@ std::optional<Request> parse(int argc, char **argv)
 		std::fprintf(stderr,
 			     "usage: %s SOURCE MOUNTPOINT [-sfnvrw] [-o OPTIONS] [-t TYPE]\n",
 			     kName);
-		return std::nullopt;
+		return fsvc::Error{-EINVAL};
 	}
 	r.source = argv[1];
 	r.mountpoint = argv[2];
@@ -125,14 +119,14 @@ std::optional<Request> parse(int argc, char **argv)
 		if (a == "-o" || a == "-t" || a == "-N") {
 			if (i + 1 >= argc) {
 				say("missing argument to option '%s'", argv[i]);
-				return std::nullopt;
+				return fsvc::Error{-EINVAL};
 			}
 			std::string_view v = argv[++i];
 			if (a == "-o") {
 				add_options(r, v);
 			} else if (a == "-N") {
 				say("-N (mount namespaces) is not supported");
-				return std::nullopt;
+				return fsvc::Error{-EINVAL};
 			} else {
 				r.blk_type = starts_with(v, "fuseblk.");
 				if (starts_with(v, "fuse."))
@@ -163,12 +157,12 @@ std::optional<Request> parse(int argc, char **argv)
 					break;
 				default:
 					say("unknown option '-%c'", c);
-					return std::nullopt;
+					return fsvc::Error{-EINVAL};
 				}
 			}
 		} else {
 			say("unexpected argument '%s'", argv[i]);
-			return std::nullopt;
+			return fsvc::Error{-EINVAL};
 		}
 	}
 	/* Classic "PROGRAM#SOURCE" with a bare fuse type. */
@@ -179,7 +173,7 @@ std::optional<Request> parse(int argc, char **argv)
 	}
 	if (r.type.empty()) {
 		say("empty filesystem type");
-		return std::nullopt;
+		return fsvc::Error{-EINVAL};
 	}
 	return r;
 }
@@ -197,7 +191,7 @@ bool service_exists(const Request &r)
 {
 	if (r.type.find('/') != std::string::npos)
 		return false;
-	std::string path = std::string(FRONTEND_SOCKET_DIR) + "/" + r.type;
+	std::string path = std::string(fsvc::helper::kSocketDir) + "/" + r.type;
 	struct stat st;
 	return stat(path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode) &&
 	       access(path.c_str(), W_OK) == 0;
@@ -207,7 +201,7 @@ int run_service(const Request &r)
 {
 	std::string type = std::string(r.blk_type ? "fuseblk." : "fuse.") + r.type;
 	std::string opts = joined(r.options);
-	std::vector<const char *> av = {FSVC_HELPER_PATH,
+	std::vector<const char *> av = {fsvc::helper::kHelperPath,
 					r.source.empty() ? r.type.c_str() : r.source.c_str(),
 					r.mountpoint.c_str(), "-t", type.c_str()};
 	if (!opts.empty()) {
@@ -217,8 +211,8 @@ int run_service(const Request &r)
 	if (r.no_mtab)
 		av.push_back("-n");
 	av.push_back(nullptr);
-	execv(FSVC_HELPER_PATH, const_cast<char **>(av.data()));
-	say("failed to execute %s: %s", FSVC_HELPER_PATH, std::strerror(errno));
+	execv(fsvc::helper::kHelperPath, const_cast<char **>(av.data()));
+	say("failed to execute %s: %s", fsvc::helper::kHelperPath, std::strerror(errno));
 	return 1;
 }
 
@@ -227,12 +221,13 @@ int become(const std::string &user)
 	passwd *pw = getpwnam(user.c_str());
 	if (!pw) {
 		say("setuid=%s: no such user", user.c_str());
-		return -1;
+		return -ENOENT;
 	}
 	if (initgroups(pw->pw_name, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
 	    setuid(pw->pw_uid) < 0) {
-		say("failed to setuid to %s: %s", user.c_str(), std::strerror(errno));
-		return -1;
+		const int err = errno;
+		say("failed to setuid to %s: %s", user.c_str(), std::strerror(err));
+		return -err;
 	}
 	return 0;
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "util/options.h"
+#include "util/command_line.h"
 
 #include <cerrno>
 #include <charconv>
@@ -32,7 +32,7 @@ std::optional<int> parse_seconds(std::string_view s)
 
 } // namespace
 
-std::optional<std::string> subtype_of(std::string_view type)
+Result<std::string> subtype_of(std::string_view type)
 {
 	std::string_view sub = type;
 	if (starts_with(sub, "fuse."))
@@ -41,18 +41,18 @@ std::optional<std::string> subtype_of(std::string_view type)
 		sub.remove_prefix(8);
 	if (sub.empty() || sub == "fuse" || sub == "fuseblk") {
 		say("%s: no filesystem subtype given", printable(type).c_str());
-		return std::nullopt;
+		return Error{-EINVAL};
 	}
 	if (sub.find('/') != std::string_view::npos || sub == "." || sub == "..") {
 		say("%s: fs subtype cannot contain path separators", printable(type).c_str());
-		return std::nullopt;
+		return Error{-EINVAL};
 	}
 	for (char c : sub) {
 		const auto u = static_cast<unsigned char>(c);
 		if (u < 0x21 || u == 0x7f || c == ',') {
 			say("%s: fs subtype contains a forbidden character",
 			    printable(type).c_str());
-			return std::nullopt;
+			return Error{-EINVAL};
 		}
 	}
 	return std::string(sub);
@@ -139,7 +139,7 @@ Result<Options> parse_options(int argc, const char *const *argv, const Caller &c
 	}
 	auto sub = subtype_of(o.type);
 	if (!sub)
-		return Error{-EINVAL};
+		return Error{sub.error()};
 	o.subtype = std::move(*sub);
 	o.mount_opts = parse_caller_mount_options(o.args);
 

@@ -1,70 +1,15 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "lib/service_context.h"
+#include "lib/helper_connection.h"
 
-#include "lib/activation.h"
-
-#include <algorithm>
 #include <cerrno>
 #include <climits>
-#include <cstdarg>
-#include <cstdio>
 #include <cstring>
-#include <fcntl.h>
-#include <mutex>
-#include <sys/socket.h>
 
-#include <fuse_log.h>
-#include <fuse_opt.h>
+#include "core/packet_io.h"
+#include "lib/log.h"
 
 namespace fsvc
 {
-
-void log_error(const char *fmt, ...)
-{
-	char line[1024];
-	va_list ap;
-	va_start(ap, fmt);
-	std::vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	fuse_log(FUSE_LOG_ERR, "fuse: %s\n", line);
-}
-
-Result<UniqueFD> take_activation_socket(int nfds)
-{
-	if (nfds != 1) {
-		log_error("can only handle 1 service socket, got %d", nfds);
-		return Error{-E2BIG};
-	}
-	const int fd = kListenFdsStart;
-	const SocketKind kind = socket_kind(fd);
-	if (kind == SocketKind::NotSocket) {
-		log_error("service fd %d is not a socket", fd);
-		return Error{-ENOTSOCK};
-	}
-	if (kind == SocketKind::NotUnix) {
-		log_error("service socket is not AF_UNIX");
-		return Error{-EAFNOSUPPORT};
-	}
-	if (kind != SocketKind::ConnectedPacket) {
-		log_error("service socket is not a connected SOCK_SEQPACKET socket "
-			  "(the socket unit needs ListenSequentialPacket= and Accept=yes)");
-		return Error{-ESOCKTNOSUPPORT};
-	}
-	/* Until every check passed, fd 3 stays the caller's: not closed on failure. */
-	int flags = ::fcntl(fd, F_GETFD);
-	if (flags < 0 || ::fcntl(fd, F_SETFD, flags | FD_CLOEXEC) < 0) {
-		int err = errno;
-		log_error("service socket set cloexec: %s", std::strerror(err));
-		return Error{-err};
-	}
-	int size;
-	if (!sendbuf_big_enough(fd, &size)) {
-		log_error("max socket send buffer is %d, need at least %zu", size,
-			  proto::kOpenCmdHead + PATH_MAX + 1);
-		return Error{-ENOBUFS};
-	}
-	return UniqueFD(fd);
-}
 
 int negotiate_hello(fuse_service &sf)
 {
@@ -76,7 +21,7 @@ int negotiate_hello(fuse_service &sf)
 	auto hello = proto::decode_hello(pkt->data);
 	if (!hello) {
 		switch (hello.error()) {
-		case -EOPNOTSUPP:
+		case err::kNoCommonVersion:
 			log_error("no service protocol version in common with the helper "
 				  "(we speak %u to %u)",
 				  proto::kMinProtoVersion, proto::kMaxProtoVersion);
@@ -135,7 +80,7 @@ int open_conversation(fuse_service &sf)
 int send_to_helper(const fuse_service &sf, std::span<const std::byte> bytes)
 {
 	int r = send_packet(sf.sock.get(), bytes);
-	return r == -EPIPE ? -ECONNRESET : r;
+	return r == -EPIPE ? err::kHungUp : r;
 }
 
 int send_command(const fuse_service &sf, const char *what, const proto::Command &cmd)
@@ -165,7 +110,7 @@ int send_command(const fuse_service &sf, const char *what, const proto::Command 
 	if (reply->error != 0) {
 		log_error("service %s: %s", what, std::strerror(static_cast<int>(reply->error)));
 		/* Not an errno we could hand on: the helper broke the protocol. */
-		return reply->error > 4095 ? -EPROTO : -static_cast<int>(reply->error);
+		return reply->error > 4095 ? err::kProtocol : -static_cast<int>(reply->error);
 	}
 	return 0;
 }
@@ -201,7 +146,7 @@ int receive_file(const fuse_service &sf, std::string_view path, int *fdp)
 {
 	auto pkt = recv_packet(sf.sock.get(), FdPolicy::AcceptOne);
 	if (!pkt) {
-		if (pkt.error() == -EBADMSG)
+		if (pkt.error() == err::kProtocol)
 			log_error("service file reply control data rejected; "
 				  "more than one fd, or did an LSM deny SCM_RIGHTS?");
 		else
@@ -217,67 +162,28 @@ int receive_file(const fuse_service &sf, std::string_view path, int *fdp)
 	if (reply->path != path) {
 		log_error("'%.*s': not the requested service file, got '%s'",
 			  static_cast<int>(path.size()), path.data(), reply->path.c_str());
-		return -EBADMSG;
+		return err::kProtocol;
 	}
 	if (reply->error != 0) {
 		if (pkt->fd.isValid()) {
 			log_error("'%s': service file refusal came with an fd",
 				  reply->path.c_str());
-			return -EBADMSG;
+			return err::kProtocol;
 		}
 		if (reply->error > 4095) {
 			log_error("'%s': service file refusal with bogus errno %u",
 				  reply->path.c_str(), reply->error);
-			return -EBADMSG;
+			return err::kProtocol;
 		}
 		*fdp = -static_cast<int>(reply->error);
 		return 0;
 	}
 	if (!pkt->fd.isValid()) {
 		log_error("'%s': service file reply without an fd", reply->path.c_str());
-		return -EBADMSG;
+		return err::kProtocol;
 	}
 	*fdp = pkt->fd.release();
 	return 0;
-}
-
-void record_args(fuse_service &sf, const fuse_args &args)
-{
-	sf.args_seen_at = &args;
-	sf.seen_args.clear();
-	for (int i = 0; i < args.argc; i++)
-		sf.seen_args.emplace_back(args.argv[i] ? args.argv[i] : "");
-}
-
-namespace
-{
-std::mutex registry_lock;
-std::vector<fuse_service *> &registry()
-{
-	static std::vector<fuse_service *> contexts;
-	return contexts;
-}
-} // namespace
-
-void register_context(fuse_service *sf)
-{
-	std::lock_guard lock(registry_lock);
-	registry().push_back(sf);
-}
-
-void unregister_context(fuse_service *sf)
-{
-	std::lock_guard lock(registry_lock);
-	auto &r = registry();
-	r.erase(std::remove(r.begin(), r.end(), sf), r.end());
-}
-
-void record_args_for(const fuse_args &args)
-{
-	std::lock_guard lock(registry_lock);
-	for (fuse_service *sf : registry())
-		if (sf->args_seen_at == &args)
-			record_args(*sf, args);
 }
 
 } // namespace fsvc
