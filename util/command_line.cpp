@@ -16,11 +16,6 @@ namespace
 
 constexpr std::string_view kTimeoutFlag = "--timeout=";
 
-bool starts_with(std::string_view s, std::string_view prefix)
-{
-	return s.substr(0, prefix.size()) == prefix;
-}
-
 std::optional<int> parse_seconds(std::string_view s)
 {
 	int v = 0;
@@ -35,9 +30,9 @@ std::optional<int> parse_seconds(std::string_view s)
 Result<std::string> subtype_of(std::string_view type)
 {
 	std::string_view sub = type;
-	if (starts_with(sub, "fuse."))
+	if (sub.starts_with("fuse."))
 		sub.remove_prefix(5);
-	else if (starts_with(sub, "fuseblk."))
+	else if (sub.starts_with("fuseblk."))
 		sub.remove_prefix(8);
 	if (sub.empty() || sub == "fuse" || sub == "fuseblk") {
 		say("%s: no filesystem subtype given", printable(type).c_str());
@@ -80,9 +75,9 @@ void print_usage(bool to_stderr)
 	    kDeadlineFactor);
 }
 
-Result<Options> parse_options(int argc, const char *const *argv, const Caller &caller)
+Result<CommandLine> parse_command_line(int argc, const char *const *argv, const Caller &caller)
 {
-	Options o;
+	CommandLine o;
 	bool check = false;
 	bool have_type = false;
 	bool helper_flags = true; /* until "--" */
@@ -101,7 +96,7 @@ Result<Options> parse_options(int argc, const char *const *argv, const Caller &c
 			check = true;
 			continue;
 		}
-		if (helper_flags && starts_with(a, kTimeoutFlag)) {
+		if (helper_flags && a.starts_with(kTimeoutFlag)) {
 			if (!caller.is_root()) {
 				say("--timeout: only root may change the server timeout");
 				return Error{-EPERM};

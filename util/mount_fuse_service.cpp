@@ -10,6 +10,7 @@
  * "PROGRAM#SOURCE" source) as `PROGRAM SOURCE MOUNTPOINT -o OPTIONS`.
  * See mount.fuse-service(8).
  */
+#include <algorithm>
 #include <cerrno>
 #include <cstdarg>
 #include <cstdio>
@@ -23,6 +24,7 @@
 #include <unistd.h>
 #include <vector>
 
+#include "core/option_list.h"
 #include "core/result.h"
 #include "util/messages.h"
 #include "util/paths.h"
@@ -41,11 +43,6 @@ void say(const char *fmt, ...)
 	va_end(ap);
 }
 
-bool starts_with(std::string_view s, std::string_view p)
-{
-	return s.substr(0, p.size()) == p;
-}
-
 struct Request {
 	std::string type; /* without fuse./fuseblk. */
 	bool blk_type = false;
@@ -62,24 +59,18 @@ struct Request {
 /* Options that only mean something to mount(8) itself. */
 bool mount8_only(std::string_view o)
 {
-	for (std::string_view x :
-	     {"", "user", "nouser", "users", "auto", "noauto", "_netdev", "nofail", "defaults"})
-		if (o == x)
-			return true;
-	return false;
+	static constexpr std::string_view kMount8Only[] = {
+	    "", "user", "nouser", "users", "auto", "noauto", "_netdev", "nofail", "defaults"};
+	return std::ranges::find(kMount8Only, o) != std::end(kMount8Only);
 }
 
 void add_options(Request &r, std::string_view list)
 {
-	size_t start = 0;
-	for (size_t i = 0; i <= list.size(); i++) {
-		if (i < list.size() && list[i] != ',')
-			continue;
-		std::string_view o = list.substr(start, i - start);
-		start = i + 1;
+	for (const std::string &token : fsvc::split_options(list, fsvc::Quoting::None)) {
+		std::string_view o = token;
 		if (mount8_only(o))
 			continue;
-		if (starts_with(o, "setuid=")) {
+		if (o.starts_with("setuid=")) {
 			r.setuid_user = std::string(o.substr(7));
 			continue;
 		}
@@ -98,12 +89,12 @@ void add_options(Request &r, std::string_view list)
 fsvc::Result<Request> parse(int argc, char **argv)
 {
 	Request r;
-	const char *base = std::strrchr(argv[0], '/');
-	base = base ? base + 1 : argv[0];
-	if (starts_with(base, "mount.fuse."))
-		r.type = base + 11;
-	else if (starts_with(base, "mount.fuseblk.")) {
-		r.type = base + 14;
+	const char *slash = std::strrchr(argv[0], '/');
+	const std::string_view base = slash ? slash + 1 : argv[0];
+	if (base.starts_with("mount.fuse."))
+		r.type = base.substr(11);
+	else if (base.starts_with("mount.fuseblk.")) {
+		r.type = base.substr(14);
 		r.blk_type = true;
 	}
 	if (argc < 3) {
@@ -128,10 +119,10 @@ fsvc::Result<Request> parse(int argc, char **argv)
 				say("-N (mount namespaces) is not supported");
 				return fsvc::Error{-EINVAL};
 			} else {
-				r.blk_type = starts_with(v, "fuseblk.");
-				if (starts_with(v, "fuse."))
+				r.blk_type = v.starts_with("fuseblk.");
+				if (v.starts_with("fuse."))
 					v.remove_prefix(5);
-				else if (starts_with(v, "fuseblk."))
+				else if (v.starts_with("fuseblk."))
 					v.remove_prefix(8);
 				else if (v == "fuse" || v == "fuseblk")
 					v = "";
@@ -178,14 +169,6 @@ fsvc::Result<Request> parse(int argc, char **argv)
 	return r;
 }
 
-std::string joined(const std::vector<std::string> &v)
-{
-	std::string s;
-	for (const auto &o : v)
-		s += (s.empty() ? "" : ",") + o;
-	return s;
-}
-
 /* Same rule as `fuservicemount3 --check`: a socket the caller may write to. */
 bool service_exists(const Request &r)
 {
@@ -200,7 +183,7 @@ bool service_exists(const Request &r)
 int run_service(const Request &r)
 {
 	std::string type = std::string(r.blk_type ? "fuseblk." : "fuse.") + r.type;
-	std::string opts = joined(r.options);
+	std::string opts = fsvc::join_options(r.options);
 	std::vector<const char *> av = {fsvc::helper::kHelperPath,
 					r.source.empty() ? r.type.c_str() : r.source.c_str(),
 					r.mountpoint.c_str(), "-t", type.c_str()};
@@ -260,7 +243,7 @@ int run_classic(const Request &r)
 		options.emplace_back("dev");
 	if (r.suid)
 		options.emplace_back("suid");
-	std::string opts = joined(options);
+	std::string opts = fsvc::join_options(options);
 	std::vector<const char *> av = {r.type.c_str()};
 	if (!r.source.empty())
 		av.push_back(r.source.c_str());

@@ -26,11 +26,6 @@ namespace fsvc::helper
 namespace
 {
 
-std::string fd_path(int fd)
-{
-	return "/proc/self/fd/" + std::to_string(fd);
-}
-
 /* The kernel explains fsconfig() failures through the context fd: pass it on. */
 void print_fs_context_log(int fsfd)
 {

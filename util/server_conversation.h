@@ -27,7 +27,7 @@ namespace fsvc::helper
 class ServerConversation
 {
 public:
-	ServerConversation(const Caller &caller, const FuseConf &conf, const Options &opts,
+	ServerConversation(const Caller &caller, const FuseConf &conf, const CommandLine &opts,
 			   UniqueFD sock);
 	~ServerConversation();
 	ServerConversation(const ServerConversation &) = delete;
@@ -48,14 +48,15 @@ private:
 	 */
 	Result<Packet> receive();
 	Next handle_packet(std::span<const std::byte> packet);
-	Next on_open(const proto::OpenCommand &c);
-	Next on_fsopen(const proto::FsopenCommand &c);
-	Next on_source(const proto::SourceCommand &c);
-	Next on_mntopts(const proto::MntOptsCommand &c);
-	Next on_mtabopts(const proto::MtabOptsCommand &c);
-	Next on_mountpoint(const proto::MountpointCommand &c);
-	Next on_mount(const proto::MountCommand &c);
-	Next on_bye(const proto::ByeCommand &c);
+	Next on(const proto::OpenCommand &c);
+	Next on(const proto::FsopenCommand &c);
+	Next on(const proto::SourceCommand &c);
+	Next on(const proto::MntOptsCommand &c);
+	int vet_kernel_options(const std::string &opts) const;
+	Next on(const proto::MtabOptsCommand &c);
+	Next on(const proto::MountpointCommand &c);
+	Next on(const proto::MountCommand &c);
+	Next on(const proto::ByeCommand &c);
 
 	/* A send may wait for a server that stops reading: never past the deadline. */
 	void bound_send_by_deadline();
@@ -65,7 +66,7 @@ private:
 
 	const Caller &caller_;
 	const FuseConf &conf_;
-	const Options &opts_;
+	const CommandLine &opts_;
 	UniqueFD sock_;
 	UniqueFD fusedev_;
 	std::chrono::steady_clock::time_point deadline_;
