@@ -40,7 +40,7 @@ namespace fsvc::err
  * The peer broke the protocol: a packet of the wrong size or magic, a
  * string without its NUL, a reply naming a file we did not ask for, a
  * descriptor where none belongs (or none where one must be), an errno
- * outside 1..4095, a malformed argv memfd. PROTOCOL.md names EBADMSG for
+ * outside 1..4095, a malformed argv memfd. doc/protocol.md names EBADMSG for
  * these; the conversation cannot go on.
  */
 inline constexpr int kProtocol = -EBADMSG;

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <span>
+#include <sys/socket.h>
 
 #include "core/protocol.h"
 #include "core/result.h"
@@ -18,9 +19,24 @@
 namespace fsvc
 {
 
-/* SO_PASSRIGHTS (Linux 6.16) is missing from older libc headers. */
-#ifndef SO_PASSRIGHTS
-#define SO_PASSRIGHTS 83
+/*
+ * SO_PASSRIGHTS (Linux 6.16) is missing from older libc and kernel headers.
+ * Its number is per architecture (arch/<arch>/include/uapi/asm/socket.h):
+ * parisc and sparc have their own, every other architecture the generic 83.
+ * A header that has it must agree with this table, or the build fails.
+ */
+#if defined(__hppa__)
+inline constexpr int kSoPassRights = 0x4051;
+#elif defined(__sparc__)
+inline constexpr int kSoPassRights = 0x5c;
+#else
+inline constexpr int kSoPassRights = 83;
+#endif
+#ifdef SO_PASSRIGHTS
+static_assert(SO_PASSRIGHTS == kSoPassRights,
+	      "SO_PASSRIGHTS: the system header and our table differ");
+#else
+#define SO_PASSRIGHTS (::fsvc::kSoPassRights)
 #endif
 
 struct Packet {

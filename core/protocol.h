@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The fuse service protocol, version 1 (../shared/PROTOCOL.md, upstream
+ * The fuse service protocol, version 1 (doc/protocol.md, upstream
  * libfuse 3.19): one type per message and the only place that turns them
  * into bytes and back. Decoders only ever see a std::span of the packet, so
  * they cannot read past it; every rule of the wire contract is checked here

@@ -44,6 +44,9 @@
 #ifndef FUSE_SERVICE_H_
 #define FUSE_SERVICE_H_
 
+/** This implementation of the API (fuse-service), not upstream libfuse's. */
+#define FUSE_SERVICE_FSVC 1
+
 #include <fuse_lowlevel.h>
 
 #include <stdbool.h>

@@ -5,6 +5,7 @@ set -euo pipefail
 
 packages=(
 	meson ninja-build g++ pkg-config	# build
+	g++-multilib				# portability check: the helper compiles for -m32
 	libfuse3-dev fuse3			# the system libfuse3 we build on, fusermount3
 	libsystemd-dev				# socket activation (sd_listen_fds)
 	libmount-dev				# mtab/utab records in the helper
@@ -12,7 +13,7 @@ packages=(
 	clang libclang-rt-14-dev		# libFuzzer targets, sanitizer runtime
 	valgrind				# helper tests under memcheck
 	systemd util-linux procps psmisc	# systemd-analyze, unshare/nsenter/setpriv, pgrep
-	clang-format				# style check
+	clang-format shellcheck			# style checks
 	libext2fs-dev e2fsprogs			# ext4-service: libext2fs, mkfs.ext4 -d for its tests
 	acl attr fuse2fs python3		# ext4 tests (setfacl, getfattr), bench baseline
 )

@@ -5,7 +5,7 @@
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
-cd "$top"
+cd "$top" || exit 1
 quick=0
 [ "${1:-}" = "--quick" ] && quick=1
 
@@ -51,6 +51,7 @@ style() {
 
 stage "build (gcc, -Werror, hardening)" plain_build || true
 stage "clang-format" style
+stage "shellcheck" bash scripts/check-shell.sh
 stage "tests" meson_suites build-ci --no-suite fuzz
 
 if [ $quick -eq 0 ]; then

@@ -10,6 +10,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "util/hygiene.h"
+
 namespace fsvc::helper
 {
 
@@ -41,10 +43,15 @@ int open_no_magic_links(const std::string &path, int oflags, mode_t mode)
 	if ((oflags & O_CREAT) || (oflags & O_TMPFILE) == O_TMPFILE)
 		how.mode = mode;
 	how.resolve = RESOLVE_NO_MAGICLINKS;
+	/* A file created for the caller gets the caller's umask, not ours. */
+	const mode_t ours = umask(caller_umask());
 	long fd = syscall(SYS_openat2, AT_FDCWD, path.c_str(), &how, sizeof(how));
 	/* Before Linux 5.6: the procfs check below still catches /proc/self/... */
 	if (fd < 0 && errno == ENOSYS)
 		fd = open(path.c_str(), oflags, mode);
+	const int err = errno;
+	umask(ours);
+	errno = err;
 	return static_cast<int>(fd);
 }
 

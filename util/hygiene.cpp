@@ -2,8 +2,12 @@
 #include "util/hygiene.h"
 
 #include <cerrno>
+#include <charconv>
 #include <climits>
+#include <cstddef>
 #include <cstdlib>
+#include <cstring>
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -15,6 +19,48 @@
 
 namespace fsvc::helper
 {
+
+namespace
+{
+
+/* The caller's umask, replaced by ours in sanitise_process(). */
+mode_t g_caller_umask = 022;
+
+} // namespace
+
+void close_fds_from(int lowest) noexcept
+{
+	/* Every open fd is listed in /proc/self/fd, however high its number. */
+	const int dir = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dir >= 0) {
+		alignas(dirent64) char buf[4096];
+		ssize_t n;
+		while ((n = getdents64(dir, buf, sizeof(buf))) > 0) {
+			for (ssize_t off = 0; off < n;) {
+				dirent64 entry;
+				std::memcpy(&entry, buf + off, offsetof(dirent64, d_name));
+				const char *name = buf + off + offsetof(dirent64, d_name);
+				off += entry.d_reclen;
+				int fd = -1;
+				const auto end = name + std::strlen(name);
+				if (std::from_chars(name, end, fd).ptr == end && fd >= lowest &&
+				    fd != dir)
+					(void)close(fd);
+			}
+		}
+		(void)close(dir);
+		if (n == 0)
+			return;
+	}
+	/* No procfs: every number the process could have been given. */
+	rlimit nofile{};
+	int top = INT_MAX;
+	if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 &&
+	    nofile.rlim_max < static_cast<rlim_t>(INT_MAX))
+		top = static_cast<int>(nofile.rlim_max);
+	for (int fd = lowest; fd < top; fd++)
+		(void)close(fd);
+}
 
 int secure_standard_fds() noexcept
 {
@@ -33,10 +79,8 @@ int secure_standard_fds() noexcept
 		}
 	}
 	/* Inherited fds have no business in a privileged process. */
-	if (close_range(3, UINT_MAX, 0) < 0) {
-		for (int fd = 3; fd < 1024; fd++)
-			(void)close(fd);
-	}
+	if (close_range(3, UINT_MAX, 0) < 0)
+		close_fds_from(3);
 	return 0;
 }
 
@@ -48,12 +92,17 @@ int sanitise_process() noexcept
 	const rlimit no_core{0, 0};
 	if (setrlimit(RLIMIT_CORE, &no_core) < 0)
 		return -errno;
-	umask(022);
+	g_caller_umask = umask(022);
 	if (clearenv() != 0)
 		return -ENOMEM;
 	if (setenv("PATH", "/usr/sbin:/usr/bin:/sbin:/bin", 1) != 0)
 		return -errno;
 	return 0;
+}
+
+mode_t caller_umask() noexcept
+{
+	return g_caller_umask;
 }
 
 int check_installation(const Caller &caller) noexcept

@@ -6,6 +6,8 @@
  */
 #pragma once
 
+#include <sys/types.h>
+
 #include "util/privileges.h"
 
 namespace fsvc::helper
@@ -20,10 +22,24 @@ namespace fsvc::helper
 int secure_standard_fds() noexcept;
 
 /*
- * Clear the environment (keeping only a fixed PATH), set a fixed umask,
- * forbid core dumps and ptrace by the caller. Returns 0 or a negative errno.
+ * Close every fd numbered `lowest` or above: the fallback when close_range()
+ * is missing (Linux < 5.9) or denied. Reads /proc/self/fd, else closes every
+ * number below the hard RLIMIT_NOFILE.
+ */
+void close_fds_from(int lowest) noexcept;
+
+/*
+ * Clear the environment (keeping only a fixed PATH), set a fixed umask
+ * (remembering the caller's), forbid core dumps and ptrace by the caller.
+ * Returns 0 or a negative errno.
  */
 int sanitise_process() noexcept;
+
+/*
+ * The umask the caller ran us with: a file created for the caller gets it,
+ * as if the caller had created the file itself.
+ */
+mode_t caller_umask() noexcept;
 
 /*
  * Refuse to run elevated when installed wrongly: only setuid *root* is

@@ -4,6 +4,7 @@
 #include <array>
 #include <cerrno>
 #include <climits>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <fcntl.h>
@@ -138,47 +139,49 @@ bool fstype_allowed_for_users(unsigned long f_type)
 	/*
 	 * Filesystems a user may cover (as fusermount3 allows); notably not
 	 * procfs, sysfs, devpts, cgroup, securityfs... where "write access"
-	 * means something else entirely.
+	 * means something else entirely. The magics are 64-bit values (ufsd's
+	 * does not fit 32 bits), whatever the width of long on this target.
 	 */
-	static constexpr std::array<unsigned long, 36> kAllowed = {
-	    0x61756673,           /* aufs */
-	    0x00000187,           /* autofs */
-	    0xca451a4e,           /* bcachefs */
-	    0x9123683e,           /* btrfs */
-	    0x00c36400,           /* ceph */
-	    0xff534d42,           /* cifs */
-	    0x0000f15f,           /* ecryptfs */
-	    0x2011bab0,           /* exfat */
-	    0x0000ef53,           /* ext2/3/4 */
-	    0xf2f52010,           /* f2fs */
-	    0x65735546,           /* fuse */
-	    0x01161970,           /* gfs2 */
-	    0x47504653,           /* gpfs */
-	    0x0000482b,           /* hfsplus */
-	    0x000072b6,           /* jffs2 */
-	    0x3153464a,           /* jfs */
-	    0x0bd00bd0,           /* lustre */
-	    0x00004d44,           /* msdos/vfat */
-	    0x0000564c,           /* ncp */
-	    0x00006969,           /* nfs */
-	    0x00003434,           /* nilfs */
-	    0x5346544e,           /* ntfs */
-	    0x7366746e,           /* ntfs3 */
-	    0x5346414f,           /* openafs */
-	    0x794c7630,           /* overlayfs */
-	    0xaad7aaea,           /* panfs */
-	    0x52654973,           /* reiserfs */
-	    0xfe534d42,           /* smb2 */
-	    0x73717368,           /* squashfs */
-	    0x01021994,           /* tmpfs */
-	    0x24051905,           /* ubifs */
-	    0x18031977,           /* wekafs */
-	    0x58465342,           /* xfs */
-	    0x2fc12fc1,           /* zfs */
-	    0x858458f6,           /* ramfs */
-	    0x736675005346544eUL, /* ufsd */
+	static constexpr std::array<std::uint64_t, 36> kAllowed = {
+	    0x61756673,            /* aufs */
+	    0x00000187,            /* autofs */
+	    0xca451a4e,            /* bcachefs */
+	    0x9123683e,            /* btrfs */
+	    0x00c36400,            /* ceph */
+	    0xff534d42,            /* cifs */
+	    0x0000f15f,            /* ecryptfs */
+	    0x2011bab0,            /* exfat */
+	    0x0000ef53,            /* ext2/3/4 */
+	    0xf2f52010,            /* f2fs */
+	    0x65735546,            /* fuse */
+	    0x01161970,            /* gfs2 */
+	    0x47504653,            /* gpfs */
+	    0x0000482b,            /* hfsplus */
+	    0x000072b6,            /* jffs2 */
+	    0x3153464a,            /* jfs */
+	    0x0bd00bd0,            /* lustre */
+	    0x00004d44,            /* msdos/vfat */
+	    0x0000564c,            /* ncp */
+	    0x00006969,            /* nfs */
+	    0x00003434,            /* nilfs */
+	    0x5346544e,            /* ntfs */
+	    0x7366746e,            /* ntfs3 */
+	    0x5346414f,            /* openafs */
+	    0x794c7630,            /* overlayfs */
+	    0xaad7aaea,            /* panfs */
+	    0x52654973,            /* reiserfs */
+	    0xfe534d42,            /* smb2 */
+	    0x73717368,            /* squashfs */
+	    0x01021994,            /* tmpfs */
+	    0x24051905,            /* ubifs */
+	    0x18031977,            /* wekafs */
+	    0x58465342,            /* xfs */
+	    0x2fc12fc1,            /* zfs */
+	    0x858458f6,            /* ramfs */
+	    0x736675005346544eULL, /* ufsd */
 	};
-	for (unsigned long t : kAllowed)
+	static_assert(sizeof(kAllowed[0]) * CHAR_BIT >= 64, "ufsd's magic needs 64 bits");
+	for (std::uint64_t t : kAllowed)
 		if (t == f_type)
 			return true;
 	return false;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The helper's side of the service protocol (PROTOCOL.md §5-§6): hello, the
+ * The helper's side of the service protocol (doc/protocol.md §5-§6): hello, the
  * two files every server gets, then one handler per server command until
  * BYEE. All bytes go through core/ (encode/decode, packet I/O); a server
  * can never pass us a descriptor (FdPolicy::Refuse, SO_PASSRIGHTS off).

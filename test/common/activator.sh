@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
+# shellcheck shell=bash
 # Sourced by the shell tests and the bench: start and stop socket
 # activators, and leave no mount behind.
 
@@ -28,6 +29,7 @@ fsvc_start_activator() {
 	shift 2
 	rm -f "$sock"
 	setsid systemd-socket-activate --seqpacket --accept -l "$sock" "$@" >>"$log" 2>&1 &
+	# shellcheck disable=SC2034 # the caller's result
 	FSVC_ACTIVATOR=$!
 	fsvc_wait_listening "$sock"
 }

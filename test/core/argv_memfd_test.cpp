@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The argv memfd of PROTOCOL.md §4: the writer's exact layout, every cap,
+ * The argv memfd of doc/protocol.md §4: the writer's exact layout, every cap,
  * and every malformed file a hostile helper could hand the server. The
  * malformed files are built by hand, byte by byte.
  */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The wire format of PROTOCOL.md §2-§3, byte for byte. Every golden vector is
+ * The wire format of doc/protocol.md §2-§3, byte for byte. Every golden vector is
  * written by hand from the spec (big-endian, magic first, exact sizes, zero
  * padding), never produced by our own encoder, so a change in the encoder
  * cannot silently change the expectation with it.

@@ -1115,6 +1115,53 @@ t_nonroot_euid0_syscalls() {
 	check "nothing left" nothing_left
 }
 
+# --- issue 13: process hygiene ------------------------------------------------
+
+# A file the helper creates for the caller (OPEN with O_CREAT) gets the
+# caller's umask, not the helper's own 022.
+t_nonroot_create_umask() {
+	mkdir "$WORK/made"
+	chown nobody "$WORK/made" "$MNT"
+	start_activator nrumask 0666 "$SERVER"
+	local h m
+	h=$(setuid_helper)
+	chmod 0666 /dev/fuse
+	for m in 077:600 002:664; do
+		(umask "${m%:*}" && exec timeout 120 setpriv --reuid=nobody --regid=nogroup --clear-groups \
+			"$h" src "$MNT" -t fuse.nrumask -o "create=$WORK/made/f${m%:*}") 2>"$WORK/err"
+		check "umask ${m%:*}: helper exits 0" [ $? = 0 ]
+		check "umask ${m%:*}: created as nobody, mode ${m#*:}" \
+			[ "$(stat -c %U:%a "$WORK/made/f${m%:*}")" = "nobody:${m#*:}" ]
+		umount "$MNT"
+	done
+	check "nothing left" nothing_left
+}
+
+# With close_range() unavailable (a seccomp filter: ENOSYS), the fallback
+# still closes an inherited fd far above 1024.
+t_close_range_fallback() {
+	start_activator nocr 0666 sleep 3
+	local h pid i
+	h=$(setuid_helper)
+	chmod 0666 /dev/fuse
+	echo junk >"$WORK/inherited"
+	ulimit -n 4096
+	(exec 3000<"$WORK/inherited" && exec "$NO_CLOSE_RANGE" setpriv --reuid=nobody --regid=nogroup \
+		--clear-groups "$h" src "$MNT" -t fuse.nocr 2>"$WORK/err") &
+	pid=$!
+	# The helper waits for the server's hello (it sleeps instead): look at its fds.
+	for i in $(seq 1 100); do
+		find "/proc/$pid/fd" -lname 'socket:*' 2>/dev/null | grep -q . && break
+		sleep 0.05
+	done
+	check "close_range is denied under the wrapper" grep -q '^Seccomp:[[:space:]]*2' "/proc/$pid/status"
+	check "the helper is running, connected to the server" \
+		bash -c "find /proc/$pid/fd -lname 'socket:*' | grep -q ."
+	check "inherited fd 3000 closed" [ ! -e "/proc/$pid/fd/3000" ]
+	wait "$pid"
+	check "nothing left" nothing_left
+}
+
 if ! declare -F "t_$CASE" >/dev/null; then
 	echo "unknown case $CASE" >&2
 	exit 2

@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034 # sets variables for helper_tests.sh
 # Shared setup for the helper's integration tests (sourced by helper_tests.sh).
 #
 # Every test gets its own work directory, its own subtype (hence socket) and
@@ -12,6 +13,7 @@ FRONTEND=$BUILD/util/mount.fuse-service-test
 SERVER=$BUILD/test/helper/fsvc-test-server
 FAKE=$BUILD/test/helper/fsvc-fake-server
 SHIM=$BUILD/test/helper/fsvc-fstat-fail-shim.so
+NO_CLOSE_RANGE=$BUILD/test/helper/fsvc-no-close-range
 SOCKDIR=$BUILD/test-run/filesystems
 CONF=$BUILD/test-run/fuse.conf
 

@@ -8,7 +8,8 @@
  * with --file-root, a root that is itself that regular file. The initial
  * content is "hello\n", or the content of the file named by `-o
  * backing=PATH`, which the server asks the helper to open (OPEN) since it
- * cannot open anything itself.
+ * cannot open anything itself. `-o create=PATH` asks the helper to create
+ * PATH (O_CREAT, mode 0666) before the mount.
  *
  * Usage (by the socket activator, one process per connection):
  *   fsvc-test-server [--file-root] [--fail-before-mount=N] [--no-goodbye]
@@ -42,12 +43,14 @@ static struct {
 
 struct cli {
 	char *backing;
+	char *create;
 	char *source;
 	int nonopts;
 };
 
 static const struct fuse_opt cli_opts[] = {
     {"backing=%s", offsetof(struct cli, backing), 0},
+    {"create=%s", offsetof(struct cli, create), 0},
     FUSE_OPT_END,
 };
 
@@ -296,6 +299,17 @@ int main(int argc, char *argv[])
 		fs.buf = strdup("hello\n");
 		fs.size = fs.buf ? 6 : 0;
 	}
+	if (cli.create) {
+		int fd = -1;
+		if (fuse_service_request_file(sf, cli.create, O_RDWR | O_CREAT, 0666, 0) < 0 ||
+		    fuse_service_receive_file(sf, cli.create, &fd) < 0)
+			goto out_opts;
+		if (fd < 0) {
+			fprintf(stderr, "fsvc-test-server: %s: %s\n", cli.create, strerror(-fd));
+			goto out_opts;
+		}
+		close(fd);
+	}
 	if (fuse_service_finish_file_requests(sf) < 0)
 		goto out_opts;
 	if (fail_before_mount) {
@@ -327,6 +341,7 @@ out:
 	fuse_service_destroy(&sf);
 	fuse_opt_free_args(&args);
 	free(cli.backing);
+	free(cli.create);
 	free(cli.source);
 	free(fs.buf);
 	return ret;

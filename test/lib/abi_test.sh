@@ -66,7 +66,7 @@ for unwanted in $unwanted_libs; do
 done
 
 # 3. the installed pkg-config file is well-formed and names the module
-PKG_CONFIG_PATH= pkg-config --validate "$installed_pc" && ok "installed fuse3-service.pc validates" ||
+PKG_CONFIG_PATH='' pkg-config --validate "$installed_pc" && ok "installed fuse3-service.pc validates" ||
 	fail "installed fuse3-service.pc does not validate"
 grep -q '^Requires: fuse3' "$installed_pc" || fail "installed .pc does not require fuse3"
 

@@ -19,7 +19,7 @@ server=$1 helper=$2 sockdir=$3
 
 work=$(mktemp -d /tmp/fsvc-parity.XXXXXX)
 subtype=parity_$$
-act= srv=
+act='' srv=''
 . "$(dirname "$0")/../common/activator.sh"
 cleanup() {
 	fsvc_unmount_under "$work"

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
+# shellcheck shell=bash
 # Sourced by the real-systemd test scripts (run-units.sh, run-ext4.sh,
 # run-limits.sh) after sd-harness.sh: how a check reports, and how a run
 # ends. A run counts its failed checks and, at exit, verifies that the

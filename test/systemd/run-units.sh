@@ -110,6 +110,7 @@ sd_run chmod 0666 /dev/fuse
 for n in "${SD_EXAMPLES[@]}"; do
 	dropins=$(sd_run systemctl show -P DropInPaths "$n@x.service" |
 		tr ' ' '\n' | grep -v "/$SD_SANITIZER_DROPIN\$" | tr -d '\n')
+	# shellcheck disable=SC2034 # read by the eval'd checks below
 	execstart=$(sd_run systemctl show -P ExecStart "$n@x.service")
 	if [ "$layout" = installed ]; then
 		check "$n@.service: no drop-in, the installed unit as is" [ -z "$dropins" ]
