@@ -114,7 +114,7 @@ bool wait_for(pid_t pid, int seconds, int *status)
 /* Detach whatever is still mounted under dir; returns what was found. */
 std::vector<std::string> sweep_mounts(const std::string &dir)
 {
-	std::vector<std::string> found = Conversation::mounts_at(dir);
+	std::vector<std::string> found = HostilePeer::mounts_at(dir);
 	for (auto it = found.rbegin(); it != found.rend(); ++it)
 		(void)::umount2(it->c_str(), MNT_DETACH);
 	return found;

@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "conversation.h"
+#include "hostile_peer.h"
 
 namespace fsvc::hostile
 {
@@ -30,7 +30,7 @@ struct Scenario {
 	std::vector<std::string> extra_args; /* "@" is replaced by the work directory */
 	/* What the helper's stderr must contain (besides the "fuservicemount3: " prefix). */
 	const char *stderr_has;
-	void (*serve)(Conversation &c);
+	void (*serve)(HostilePeer &c);
 	int timeout_s = 10;                 /* --timeout for root runs: bounds a hanging helper */
 	const char *stderr_lacks = nullptr; /* ...and must not contain */
 };
