@@ -47,6 +47,8 @@ struct Paths {
 	std::string rootonly() const { return dir + "/rootonly"; } /* root's 0755 dir */
 	std::string secret() const { return dir + "/secret"; }     /* root's 0600 file */
 	std::string missing() const { return dir + "/missing"; }   /* does not exist */
+	/* a directory of the caller's inside root's 0700 one */
+	std::string private_mnt() const { return dir + "/private/mnt"; }
 	std::string report() const { return dir + "/report"; }
 };
 

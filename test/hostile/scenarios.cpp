@@ -832,8 +832,14 @@ void mntp_file_swap(HostilePeer &c)
 
 void nobody_type_fuseblk(HostilePeer &c)
 {
-	refused_command(c, proto::FsopenCommand{proto::kFsopenFuseblk}, EPERM,
-			"TYPE fuseblk as nobody");
+	if (!c.start())
+		return;
+	if (c.hello().flags & proto::kHelloFuseblk)
+		c.fail("the hello offers fuseblk to nobody (flags %u)", c.hello().flags);
+	auto before = c.fds();
+	c.command(proto::FsopenCommand{proto::kFsopenFuseblk}, EPERM, "TYPE fuseblk as nobody");
+	c.expect_same_fds(before, "TYPE fuseblk as nobody");
+	c.bye();
 }
 
 void nobody_allow_other(HostilePeer &c)
@@ -842,8 +848,17 @@ void nobody_allow_other(HostilePeer &c)
 		return;
 	/* The hello told us whether fuse.conf lets users ask for it. */
 	const int expected = (c.hello().flags & proto::kHelloAllowOther) ? 0 : EPERM;
-	c.command(proto::MntOptsCommand{"default_permissions,allow_other"}, expected,
-		  "OPTS allow_other as nobody");
+	if (expected == 0) {
+		c.note("fuse.conf has user_allow_other: allow_other is allowed");
+		c.command(proto::MntOptsCommand{"default_permissions,allow_other"}, 0,
+			  "OPTS allow_other as nobody");
+	} else if (c.command(proto::MntOptsCommand{"allow_root"}, EPERM,
+			     "OPTS allow_root as nobody") &&
+		   c.command(proto::MntOptsCommand{"default_permissions,allow_other"}, EPERM,
+			     "OPTS allow_other as nobody")) {
+		c.command(proto::MntOptsCommand{"default_permissions"}, 0,
+			  "OPTS of a harmless option after the refusals");
+	}
 	c.bye();
 }
 
@@ -973,20 +988,56 @@ bool has_token(const std::string &opts, std::string_view tok)
  */
 void caller_floor(HostilePeer &c)
 {
-	if (!c.start() ||
-	    !c.command(proto::MntOptsCommand{"allow_other"}, EPERM,
-		       "OPTS allow_other the caller did not ask for") ||
+	if (!c.start())
+		return;
+	for (const char *lower : {"allow_other", "allow_root", "async", "rw"})
+		if (!c.command(proto::MntOptsCommand{lower}, EPERM,
+			       "OPTS lowering what the caller asked for"))
+			return;
+	if (!c.command(proto::MntOptsCommand{"max_read=131072"}, 0, "OPTS max_read") ||
 	    !c.prepare_mount(c.paths().mnt()) ||
 	    !c.command(proto::MountCommand{0}, 0, "DOIT without any flag"))
 		return;
 	const std::string o = HostilePeer::mount_options(c.paths().mnt());
 	c.note("mounted with: %s", o.c_str());
-	for (const char *want : {"ro", "nosuid", "nodev", "noexec"})
+	for (const char *want : {"ro", "nosuid", "nodev", "noexec", "noatime", "nodiratime", "sync",
+				 "dirsync", "default_permissions"})
 		if (!has_token(o, want))
 			c.fail("the caller's %s is missing: %s", want, o.c_str());
-	if (has_token(o, "allow_other"))
-		c.fail("the server got allow_other: %s", o.c_str());
+	for (const char *unwanted : {"allow_other", "allow_root", "rw"})
+		if (has_token(o, unwanted))
+			c.fail("the server got %s: %s", unwanted, o.c_str());
 	c.bye();
+}
+
+/* DOIT 0 from the server; expect[] must be among the options, refuse[] not. */
+void doit_no_flags(HostilePeer &c, std::initializer_list<const char *> expect,
+		   std::initializer_list<const char *> refuse)
+{
+	if (!c.start() || !c.prepare_mount(c.paths().mnt()) ||
+	    !c.command(proto::MountCommand{0}, 0, "DOIT without any flag"))
+		return;
+	const std::string o = HostilePeer::mount_options(c.paths().mnt());
+	c.note("mounted with: %s", o.c_str());
+	for (const char *want : expect)
+		if (!has_token(o, want))
+			c.fail("%s is missing: %s", want, o.c_str());
+	for (const char *unwanted : refuse)
+		if (has_token(o, unwanted))
+			c.fail("%s is there: %s", unwanted, o.c_str());
+	c.bye();
+}
+
+/* No -o from the caller: nosuid,nodev all the same (the image is untrusted). */
+void caller_floor_none(HostilePeer &c)
+{
+	doit_no_flags(c, {"nosuid", "nodev"}, {});
+}
+
+/* Root asked for suid,dev: only then may the mount have them. */
+void caller_floor_suid_dev(HostilePeer &c)
+{
+	doit_no_flags(c, {}, {"nosuid", "nodev"});
 }
 
 /*
@@ -1006,6 +1057,231 @@ void mntp_source_mnt(HostilePeer &c)
 			"MNTP of the source directory");
 }
 
+/* ---- the caller's arguments ----------------------------------------------- */
+
+/* A third positional argument is neither the source nor the mountpoint. */
+void mntp_third_positional(HostilePeer &c)
+{
+	if (!c.start() || !c.command(proto::MountpointCommand{kFmtDir, c.paths().rootonly()},
+				     EINVAL, "MNTP of the third positional argument"))
+		return;
+	c.command(proto::MountpointCommand{kFmtDir, c.paths().mnt()}, 0, "MNTP of the mountpoint");
+	c.bye();
+}
+
+/* The only positional argument is the mountpoint. */
+void mntp_lone_positional(HostilePeer &c)
+{
+	if (c.start())
+		c.command(proto::MountpointCommand{kFmtDir, c.paths().mnt()}, 0,
+			  "MNTP of the lone positional argument");
+	c.bye();
+}
+
+void mntp_missing(HostilePeer &c)
+{
+	refused_command(c, proto::MountpointCommand{0, c.paths().missing()}, ENOENT,
+			"MNTP of a missing path");
+}
+
+/* Every form in which a caller names a file: -o KEY=PATH, --KEY=PATH, -XPATH,
+ * a positional; anything else is refused (see open_not_in_args). */
+void open_argument_forms(HostilePeer &c)
+{
+	if (!c.start())
+		return;
+	auto before = c.fds();
+	for (const std::string &path : {c.paths().file(), c.paths().at("file.other"),
+					c.paths().secret(), c.paths().rootonly()}) {
+		if (c.send(open_cmd(path)) != 0)
+			return;
+		auto r = c.open_reply("OPEN of a named path");
+		if (r && (r->error != 0 || r->path != path))
+			c.fail("OPEN '%s': reply '%s' error %u", path.c_str(), r->path.c_str(),
+			       r->error);
+	}
+	if (c.send(open_cmd(kNotAnArgument)) == 0)
+		c.expect_open("OPEN of a path not on the command line", kNotAnArgument, EPERM);
+	c.expect_same_fds(before, "OPEN of named paths (their fds are ours, not the helper's)");
+	c.bye();
+}
+
+/* ---- what the hello offers ------------------------------------------------ */
+
+void type_fuseblk(HostilePeer &c)
+{
+	if (!c.start())
+		return;
+	const uint32_t all = proto::kHelloAllowOther | proto::kHelloFuseblk;
+	if (c.hello().flags != all)
+		c.fail("hello to root: flags %u, expected %u", c.hello().flags, all);
+	c.command(proto::FsopenCommand{proto::kFsopenFuseblk}, 0, "TYPE fuseblk as root");
+	c.bye();
+}
+
+/* ---- options the helper owns or bounds ------------------------------------- */
+
+void opts_helper_keys(HostilePeer &c)
+{
+	if (!c.start())
+		return;
+	auto before = c.fds();
+	for (const char *o : {"fd=3", "context=\"a,user_id=0\"", "rootmode=40000", "subtype=evil"})
+		if (!c.command(proto::MntOptsCommand{o}, EPERM, "OPTS with a helper-owned key"))
+			return;
+	c.command(proto::MntOptsCommand{"default_permissions"}, 0, "OPTS without one");
+	c.expect_same_fds(before, "OPTS with helper-owned keys");
+	c.bye();
+}
+
+/* DOIT flags beyond what a mount attribute expresses: MS_BIND, MS_REMOUNT. */
+void doit_forbidden_flags(HostilePeer &c)
+{
+	if (!c.start() || !c.prepare_mount(c.paths().mnt()))
+		return;
+	auto before = c.fds();
+	for (uint32_t flags : {kSafeMsFlags | MS_BIND, kSafeMsFlags | MS_REMOUNT | MS_RDONLY})
+		if (!c.command(proto::MountCommand{flags}, EINVAL, "DOIT with a forbidden flag"))
+			return;
+	if (!HostilePeer::mounts_at(c.paths().mnt()).empty())
+		c.fail("a DOIT with a forbidden flag mounted");
+	c.expect_same_fds(before, "DOIT with forbidden flags");
+	c.bye();
+}
+
+void nobody_mtab_user_forged(HostilePeer &c)
+{
+	if (c.start() &&
+	    c.command(proto::MtabOptsCommand{"user=root"}, EPERM, "MTAB naming someone else"))
+		c.command(proto::MtabOptsCommand{"user=nobody,x-a=1"}, 0, "MTAB naming the caller");
+	c.bye();
+}
+
+void mtab_too_long(HostilePeer &c)
+{
+	if (c.start() && c.command(proto::MtabOptsCommand{"x-big=" + std::string(2000, 'a')},
+				   EINVAL, "2 KB of MTAB options"))
+		c.command(proto::MtabOptsCommand{"x-a=1"}, 0, "small MTAB options");
+	c.bye();
+}
+
+/* OPTS of exactly len bytes that the new mount API accepts. */
+std::string padded_opts(size_t len)
+{
+	std::string s;
+	while (s.size() + 20 + 28 <= len)
+		s += "default_permissions,";
+	std::string n = "131072";
+	n.insert(0, len - s.size() - 9 - n.size(), '0');
+	return s + "max_read=" + n;
+}
+
+/*
+ * MS_SILENT (0x8000) cannot force the mount(2) fallback, and options near a
+ * page cannot push the helper's user_id/group_id out of what the kernel keeps.
+ */
+void nobody_opts_page_silent(HostilePeer &c)
+{
+	const std::string opts = padded_opts(4048);
+	if (!c.start() || !c.command(proto::MntOptsCommand{opts}, 0, "OPTS of 4048 bytes") ||
+	    !c.prepare_mount(c.paths().mnt()) ||
+	    !c.command(proto::MountCommand{kSafeMsFlags | MS_SILENT}, 0, "DOIT with MS_SILENT"))
+		return;
+	const std::string o = HostilePeer::mount_options(c.paths().mnt());
+	if (!has_token(o, "user_id=65534") || !has_token(o, "group_id=65534"))
+		c.fail("the caller's user_id/group_id are not whole: %s", o.c_str());
+	c.bye();
+}
+
+/* ---- ending ------------------------------------------------------------------ */
+
+/* Refused commands do not end the conversation: a goodbye 0 after them is a success. */
+void malformed_then_bye_zero(HostilePeer &c)
+{
+	if (!c.start())
+		return;
+	const std::string mnt = c.paths().mnt() + std::string(1, '\0');
+	const RawPacket refused_simple[] = {
+	    RawPacket(proto::kFsopenCmd).u32(0).nul(), /* 9-byte TYPE */
+	    mntp_packet(0x1000 /* S_IFIFO */, 0, mnt), /* a FIFO mountpoint */
+	    mntp_packet(kFmtDir, 1, mnt),              /* padding */
+	    RawPacket(proto::kSourceCmd).str("abc"),   /* no NUL */
+	};
+	for (const RawPacket &p : refused_simple)
+		if (c.send_raw(p.bytes()) != 0 || !c.expect_simple("malformed command", EINVAL))
+			return;
+	if (c.send_raw(open_packet(0, "abc").bytes()) != 0 ||
+	    !c.expect_open("OPEN without NUL", "?", EINVAL) ||
+	    c.send_raw(open_packet(0x2, std::string_view("/x\0", 3)).bytes()) != 0 ||
+	    !c.expect_open("OPEN with unknown flags", "/x", EINVAL) ||
+	    !c.command(proto::SourceCommand{"ok"}, 0, "NAME after the refusals"))
+		return;
+	c.bye(0);
+}
+
+void bye_zero_unmounted(HostilePeer &c)
+{
+	if (c.start())
+		c.bye(0);
+}
+
+/* A mount made for nobody, then a failing goodbye: the helper takes it down. */
+void nobody_bye_failure_after_mount(HostilePeer &c)
+{
+	if (c.start() && c.prepare_mount(c.paths().mnt()) &&
+	    c.command(proto::MountCommand{kSafeMsFlags}, 0, "DOIT"))
+		c.bye(5);
+}
+
+/* A server that keeps talking (a refused command every 300 ms) is cut off
+ * by the overall deadline (four times --timeout=1), not by the silence one. */
+void spam_refused_commands(HostilePeer &c)
+{
+	if (!c.start())
+		return;
+	const RawPacket refused = RawPacket(proto::kFsopenCmd).u32(0x80);
+	int n = 0;
+	for (;;) {
+		::usleep(300 * 1000);
+		if (c.send_raw(refused.bytes()) != 0)
+			break;
+		auto pkt = c.recv(FdPolicy::AcceptOne, 60000);
+		if (!pkt)
+			break;
+		n++;
+	}
+	c.note("%d refusals before the helper gave up", n);
+	if (n < 2)
+		c.fail(
+		    "only %d refusals: the server was silent long enough for the silence timeout",
+		    n);
+}
+
+/* ---- the non-root policy: the mountpoint as the caller --------------------- */
+
+void nobody_open_secret_quiet(HostilePeer &c)
+{
+	if (!c.start())
+		return;
+	proto::OpenCommand o = open_cmd(c.paths().secret());
+	o.request_flags = proto::kOpenQuiet;
+	if (c.send(o) == 0)
+		c.expect_open("QUIET OPEN of root's 0600 file as nobody", c.paths().secret(),
+			      EACCES);
+	c.bye();
+}
+
+void nobody_mntp_file_not_writable(HostilePeer &c)
+{
+	refused_command(c, proto::MountpointCommand{kFmtReg, c.paths().src()}, EACCES,
+			"MNTP of root's 0644 file as nobody");
+}
+
+void nobody_mntp_lookup(HostilePeer &c)
+{
+	refused_command(c, proto::MountpointCommand{kFmtDir, c.paths().private_mnt()}, EACCES,
+			"MNTP under root's 0700 directory as nobody");
+}
 } // namespace
 
 /* clang-format off */
@@ -1102,8 +1378,30 @@ const std::vector<Scenario> &all_scenarios()
 	{"nobody_unsafe_flags",         R::Nobody, "src",   "mnt",      {},    "unsafe option suid ignored",     nobody_unsafe_flags},
 	{"mntp_source",                 R::Root,   "rootonly", "mnt",   {},    "mount point must be in command line arguments", mntp_source_rootonly},
 	{"nobody_mntp_source",          R::Nobody, "mnt",   "file",     {},    "mount point must be in command line arguments", mntp_source_mnt},
-	{"caller_floor",                R::Root,   "src",   "mnt",      {"-o", "ro,nosuid,nodev,noexec"}, "allow_other was not given by the caller", caller_floor},
-	{"nobody_caller_floor",         R::Nobody, "src",   "mnt",      {"-o", "ro,nosuid,nodev,noexec"}, "unsafe option suid ignored", caller_floor},
+	{"caller_floor",                R::Root,   "src",   "mnt",      {"-o", "ro,nosuid,nodev,noexec,noatime,nodiratime,sync,dirsync,default_permissions"}, "allow_other was not given by the caller", caller_floor},
+	{"nobody_caller_floor",         R::Nobody, "src",   "mnt",      {"-o", "ro,nosuid,nodev,noexec,noatime,nodiratime,sync,dirsync,default_permissions"}, "unsafe option suid ignored", caller_floor},
+	{"caller_floor_none",           R::Root,   "src",   "mnt",      {},    "unsafe option suid ignored", caller_floor_none},
+	{"nobody_caller_floor_none",    R::Nobody, "src",   "mnt",      {},    "unsafe option suid ignored", caller_floor_none},
+	{"caller_floor_suid_dev",       R::Root,   "src",   "mnt",      {"-o", "nosuid,suid,dev"}, "fuse server failed mount", caller_floor_suid_dev},
+	{"mntp_third_positional",       R::Root,   "src",   "mnt",      {"@/rootonly"}, "mount point must be in command line arguments", mntp_third_positional},
+	{"nobody_mntp_third_positional", R::Nobody, "src",  "mnt",      {"@/rootonly"}, "mount point must be in command line arguments", mntp_third_positional},
+	{"mntp_lone_positional",        R::Root,   nullptr, "mnt",      {},    "fuse server failed mount",    mntp_lone_positional},
+	{"nobody_mntp_lone_positional", R::Nobody, nullptr, "mnt",      {},    "fuse server failed mount",    mntp_lone_positional},
+	{"mntp_missing",                R::Root,   "src",   "missing",  {},    "/missing: No such file or directory", mntp_missing},
+	{"open_argument_forms",         R::Root,   "src",   "mnt",      {"-o", "ro,backing=@/file", "--name=@/file.other", "-X@/secret", "@/rootonly"}, "/etc/shadow: file must be in command line arguments", open_argument_forms},
+	{"type_fuseblk",                R::Root,   "src",   "mnt",      {},    "fuse server failed mount",    type_fuseblk},
+	{"opts_helper_keys",            R::Root,   "src",   "mnt",      {},    "mount option fd is set by the helper", opts_helper_keys},
+	{"doit_forbidden_flags",        R::Root,   "src",   "mnt",      {},    "mount flags 0x1000 are not allowed", doit_forbidden_flags},
+	{"nobody_mtab_user_forged",     R::Nobody, "src",   "mnt",      {},    "mtab option user=root does not name the calling user", nobody_mtab_user_forged},
+	{"mtab_too_long",               R::Root,   "src",   "mnt",      {},    "mtab options longer than 1024 bytes", mtab_too_long},
+	{"nobody_opts_page_silent",     R::Nobody, "src",   "mnt",      {},    "fuse server failed mount",    nobody_opts_page_silent},
+	{"malformed_then_bye_zero",     R::Root,   "src",   "mnt",      {},    "malformed fsopen command",    malformed_then_bye_zero, 10, nullptr, true},
+	{"bye_zero_unmounted",          R::Root,   "src",   "mnt",      {},    "",                            bye_zero_unmounted, 10, nullptr, true},
+	{"nobody_bye_failure_after_mount", R::Nobody, "src", "mnt",     {},    "fuse server failed mount",    nobody_bye_failure_after_mount},
+	{"spam_refused_commands",       R::Root,   "src",   "mnt",      {},    "did not finish the mount within 4 seconds", spam_refused_commands, 1},
+	{"nobody_open_secret_quiet",    R::Nobody, "secret", "mnt",     {},    "fuse server failed mount",    nobody_open_secret_quiet, 10, "/secret"},
+	{"nobody_mntp_file_not_writable", R::Nobody, "file", "src",     {},    "/src: Permission denied",     nobody_mntp_file_not_writable},
+	{"nobody_mntp_lookup",          R::Nobody, "src",   "private/mnt", {}, "/private/mnt: Permission denied", nobody_mntp_lookup},
 	};
 	return table;
 }
