@@ -15,7 +15,7 @@
 #include <unistd.h>
 #include <vector>
 
-#include "unique_fd.h"
+#include "core/unique_fd.h"
 
 namespace fsvc::hostile
 {
