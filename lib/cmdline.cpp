@@ -8,8 +8,9 @@
 
 #include <fuse_lowlevel.h>
 
-#include "lib/mount_options.h"
-#include "lib/service_context.h"
+#include "lib/argument_registry.h"
+#include "lib/log.h"
+#include "lib/mount_request.h"
 
 namespace fsvc
 {

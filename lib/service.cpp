@@ -17,10 +17,16 @@
 #include <unistd.h>
 
 #include "core/argv_memfd.h"
+#include "core/packet_io.h"
 #include "lib/activation.h"
+#include "lib/activation_socket.h"
+#include "lib/argument_registry.h"
 #include "lib/cmdline.h"
-#include "lib/mount_options.h"
-#include "lib/service_context.h"
+#include "lib/context.h"
+#include "lib/export.h"
+#include "lib/helper_connection.h"
+#include "lib/log.h"
+#include "lib/mount_request.h"
 
 using namespace fsvc;
 

@@ -8,8 +8,10 @@
 #include <fuse_service.h>
 
 #include <cstdio>
+#include <cstdlib>
 
-#include "lib/service_context.h"
+#include "lib/export.h"
+#include "lib/log.h"
 
 extern "C" FUSE_SERVICE_EXPORT int fuse_service_main_real(struct fuse_service *sf,
 							  struct fuse_args *args,

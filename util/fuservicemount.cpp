@@ -9,13 +9,14 @@
 #include <cstdlib>
 #include <unistd.h>
 
-#include "util/conversation.h"
+#include "fsvc_config.h"
+#include "util/command_line.h"
 #include "util/fuse_conf.h"
 #include "util/hygiene.h"
 #include "util/messages.h"
-#include "util/options.h"
 #include "util/paths.h"
 #include "util/privileges.h"
+#include "util/server_conversation.h"
 #include "util/service_socket.h"
 
 using namespace fsvc;
@@ -88,6 +89,6 @@ int main(int argc, char *argv[])
 	auto sock = connect_service(caller, opts->subtype, opts->timeout_ms);
 	if (!sock)
 		return EXIT_FAILURE;
-	Conversation conv(caller, conf, *opts, std::move(*sock));
+	ServerConversation conv(caller, conf, *opts, std::move(*sock));
 	return conv.run() == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

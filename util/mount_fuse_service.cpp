@@ -24,14 +24,8 @@
 #include <unistd.h>
 #include <vector>
 
-#include "fsvc_config.h"
 #include "util/messages.h"
-
-#ifdef FSVC_TEST_SOCKET_DIR
-#define FRONTEND_SOCKET_DIR FSVC_TEST_SOCKET_DIR
-#else
-#define FRONTEND_SOCKET_DIR FSVC_SOCKET_DIR
-#endif
+#include "util/paths.h"
 
 namespace
 {
@@ -197,7 +191,7 @@ bool service_exists(const Request &r)
 {
 	if (r.type.find('/') != std::string::npos)
 		return false;
-	std::string path = std::string(FRONTEND_SOCKET_DIR) + "/" + r.type;
+	std::string path = std::string(fsvc::helper::kSocketDir) + "/" + r.type;
 	struct stat st;
 	return stat(path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode) &&
 	       access(path.c_str(), W_OK) == 0;
@@ -207,7 +201,7 @@ int run_service(const Request &r)
 {
 	std::string type = std::string(r.blk_type ? "fuseblk." : "fuse.") + r.type;
 	std::string opts = joined(r.options);
-	std::vector<const char *> av = {FSVC_HELPER_PATH,
+	std::vector<const char *> av = {fsvc::helper::kHelperPath,
 					r.source.empty() ? r.type.c_str() : r.source.c_str(),
 					r.mountpoint.c_str(), "-t", type.c_str()};
 	if (!opts.empty()) {
@@ -217,8 +211,8 @@ int run_service(const Request &r)
 	if (r.no_mtab)
 		av.push_back("-n");
 	av.push_back(nullptr);
-	execv(FSVC_HELPER_PATH, const_cast<char **>(av.data()));
-	say("failed to execute %s: %s", FSVC_HELPER_PATH, std::strerror(errno));
+	execv(fsvc::helper::kHelperPath, const_cast<char **>(av.data()));
+	say("failed to execute %s: %s", fsvc::helper::kHelperPath, std::strerror(errno));
 	return 1;
 }
 

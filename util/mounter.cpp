@@ -17,8 +17,8 @@
 #include <unistd.h>
 #include <vector>
 
+#include "util/kernel_options.h"
 #include "util/messages.h"
-#include "util/mount_options.h"
 
 namespace fsvc::helper
 {
@@ -86,8 +86,7 @@ struct NewApiOutcome {
 	UniqueFD mnt;
 };
 
-NewApiOutcome mount_new_api(const MountRequest &req, const Mountpoint &mp, int fsfd,
-			    mode_t root_fmt)
+NewApiOutcome mount_new_api(const MountSpec &req, const Mountpoint &mp, int fsfd, mode_t root_fmt)
 {
 	NewApiOutcome out;
 	const NewApiFlags flags = translate_ms_flags(req.ms_flags);
@@ -297,7 +296,7 @@ UniqueFD find_new_root(const Mountpoint &mp, const Caller &caller, const std::st
 	return root;
 }
 
-Result<Mounted> mount_legacy(const MountRequest &req, const Mountpoint &mp, mode_t root_fmt,
+Result<Mounted> mount_legacy(const MountSpec &req, const Mountpoint &mp, mode_t root_fmt,
 			     const Caller &caller)
 {
 	std::string data;
@@ -369,7 +368,7 @@ UniqueFD try_fsopen(bool fuseblk)
 	return UniqueFD(fsopen(fuseblk ? "fuseblk" : "fuse", FSOPEN_CLOEXEC));
 }
 
-Result<Mounted> mount_fuse(const MountRequest &req, const Mountpoint &mp, UniqueFD fsfd,
+Result<Mounted> mount_fuse(const MountSpec &req, const Mountpoint &mp, UniqueFD fsfd,
 			   const Caller &caller)
 {
 	struct stat st;

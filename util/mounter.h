@@ -21,7 +21,7 @@ namespace fsvc::helper
 /* fsopen("fuse"/"fuseblk"), or an invalid fd when the kernel lacks it. */
 UniqueFD try_fsopen(bool fuseblk);
 
-struct MountRequest {
+struct MountSpec {
 	bool fuseblk = false;
 	std::string subtype;
 	std::string source;
@@ -45,7 +45,7 @@ struct Mounted {
  * invalid). Prints the reason and returns -errno on failure; nothing is left
  * mounted then.
  */
-Result<Mounted> mount_fuse(const MountRequest &req, const Mountpoint &mp, UniqueFD fsfd,
+Result<Mounted> mount_fuse(const MountSpec &req, const Mountpoint &mp, UniqueFD fsfd,
 			   const Caller &caller);
 
 /* Detach a mount made by mount_fuse(): lazily, through its root fd. */

@@ -1,27 +1,23 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Paths fixed at build time. The test twin of the helper is compiled with its
- * own socket directory and fuse.conf inside the build tree, so tests never
- * touch the host's; nothing here can be changed at run time.
+ * Paths fixed at build time. Each is defined by exactly one small
+ * translation unit linked into the program: paths_installed.cpp for the
+ * shipped fuservicemount3 and mount.fuse-service, paths_test.cpp for their
+ * test twins, whose socket directory, fuse.conf and helper live in the
+ * build tree so tests never touch the host's. Nothing here can be changed
+ * at run time.
  */
 #pragma once
-
-#include "fsvc_config.h"
 
 namespace fsvc::helper
 {
 
-#ifdef FSVC_TEST_SOCKET_DIR
-inline constexpr const char *kSocketDir = FSVC_TEST_SOCKET_DIR;
-#else
-inline constexpr const char *kSocketDir = FSVC_SOCKET_DIR;
-#endif
-
-#ifdef FSVC_TEST_FUSE_CONF
-inline constexpr const char *kFuseConfPath = FSVC_TEST_FUSE_CONF;
-#else
-inline constexpr const char *kFuseConfPath = FSVC_FUSE_CONF;
-#endif
+/* Where the service sockets are: SOCKET_DIR/SUBTYPE. */
+extern const char kSocketDir[];
+/* fuse.conf: user_allow_other, mount_max. */
+extern const char kFuseConfPath[];
+/* fuservicemount3, as mount.fuse-service executes it. */
+extern const char kHelperPath[];
 
 inline constexpr const char *kFuseDevice = "/dev/fuse";
 

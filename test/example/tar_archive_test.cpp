@@ -7,7 +7,7 @@
  * refusal, with its offset. Real archives made by tar(1) are mounted in
  * examples-direct.sh and run-units.sh.
  */
-#include "tar_archive.h"
+#include "example/tar_archive.h"
 
 #include <gtest/gtest.h>
 

@@ -17,9 +17,9 @@
 
 #include "util/argument_policy.h"
 #include "util/caller_options.h"
+#include "util/command_line.h"
 #include "util/fuse_conf.h"
-#include "util/mount_options.h"
-#include "util/options.h"
+#include "util/kernel_options.h"
 #include "util/privileges.h"
 
 using namespace fsvc::helper;

@@ -10,7 +10,7 @@
 #include <cerrno>
 #include <sys/mount.h>
 
-#include "lib/mount_options.h"
+#include "lib/mount_request.h"
 
 using namespace fsvc;
 using Args = std::vector<std::string>;

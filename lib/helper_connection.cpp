@@ -1,70 +1,15 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "lib/service_context.h"
+#include "lib/helper_connection.h"
 
-#include "lib/activation.h"
-
-#include <algorithm>
 #include <cerrno>
 #include <climits>
-#include <cstdarg>
-#include <cstdio>
 #include <cstring>
-#include <fcntl.h>
-#include <mutex>
-#include <sys/socket.h>
 
-#include <fuse_log.h>
-#include <fuse_opt.h>
+#include "core/packet_io.h"
+#include "lib/log.h"
 
 namespace fsvc
 {
-
-void log_error(const char *fmt, ...)
-{
-	char line[1024];
-	va_list ap;
-	va_start(ap, fmt);
-	std::vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	fuse_log(FUSE_LOG_ERR, "fuse: %s\n", line);
-}
-
-Result<UniqueFD> take_activation_socket(int nfds)
-{
-	if (nfds != 1) {
-		log_error("can only handle 1 service socket, got %d", nfds);
-		return Error{-E2BIG};
-	}
-	const int fd = kListenFdsStart;
-	const SocketKind kind = socket_kind(fd);
-	if (kind == SocketKind::NotSocket) {
-		log_error("service fd %d is not a socket", fd);
-		return Error{-ENOTSOCK};
-	}
-	if (kind == SocketKind::NotUnix) {
-		log_error("service socket is not AF_UNIX");
-		return Error{-EAFNOSUPPORT};
-	}
-	if (kind != SocketKind::ConnectedPacket) {
-		log_error("service socket is not a connected SOCK_SEQPACKET socket "
-			  "(the socket unit needs ListenSequentialPacket= and Accept=yes)");
-		return Error{-ESOCKTNOSUPPORT};
-	}
-	/* Until every check passed, fd 3 stays the caller's: not closed on failure. */
-	int flags = ::fcntl(fd, F_GETFD);
-	if (flags < 0 || ::fcntl(fd, F_SETFD, flags | FD_CLOEXEC) < 0) {
-		int err = errno;
-		log_error("service socket set cloexec: %s", std::strerror(err));
-		return Error{-err};
-	}
-	int size;
-	if (!sendbuf_big_enough(fd, &size)) {
-		log_error("max socket send buffer is %d, need at least %zu", size,
-			  proto::kOpenCmdHead + PATH_MAX + 1);
-		return Error{-ENOBUFS};
-	}
-	return UniqueFD(fd);
-}
 
 int negotiate_hello(fuse_service &sf)
 {
@@ -239,45 +184,6 @@ int receive_file(const fuse_service &sf, std::string_view path, int *fdp)
 	}
 	*fdp = pkt->fd.release();
 	return 0;
-}
-
-void record_args(fuse_service &sf, const fuse_args &args)
-{
-	sf.args_seen_at = &args;
-	sf.seen_args.clear();
-	for (int i = 0; i < args.argc; i++)
-		sf.seen_args.emplace_back(args.argv[i] ? args.argv[i] : "");
-}
-
-namespace
-{
-std::mutex registry_lock;
-std::vector<fuse_service *> &registry()
-{
-	static std::vector<fuse_service *> contexts;
-	return contexts;
-}
-} // namespace
-
-void register_context(fuse_service *sf)
-{
-	std::lock_guard lock(registry_lock);
-	registry().push_back(sf);
-}
-
-void unregister_context(fuse_service *sf)
-{
-	std::lock_guard lock(registry_lock);
-	auto &r = registry();
-	r.erase(std::remove(r.begin(), r.end(), sf), r.end());
-}
-
-void record_args_for(const fuse_args &args)
-{
-	std::lock_guard lock(registry_lock);
-	for (fuse_service *sf : registry())
-		if (sf->args_seen_at == &args)
-			record_args(*sf, args);
 }
 
 } // namespace fsvc

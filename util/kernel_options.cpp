@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "util/mount_options.h"
+#include "util/kernel_options.h"
 
 #include <array>
 #include <cerrno>

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "util/options.h"
+#include "util/command_line.h"
 
 #include <cerrno>
 #include <charconv>

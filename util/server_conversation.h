@@ -14,24 +14,24 @@
 #include "core/packet_io.h"
 #include "core/protocol.h"
 #include "core/unique_fd.h"
+#include "util/command_line.h"
 #include "util/fuse_conf.h"
 #include "util/mounter.h"
 #include "util/mountpoint.h"
 #include "util/mtab.h"
-#include "util/options.h"
 #include "util/privileges.h"
 
 namespace fsvc::helper
 {
 
-class Conversation
+class ServerConversation
 {
 public:
-	Conversation(const Caller &caller, const FuseConf &conf, const Options &opts,
-		     UniqueFD sock);
-	~Conversation();
-	Conversation(const Conversation &) = delete;
-	Conversation &operator=(const Conversation &) = delete;
+	ServerConversation(const Caller &caller, const FuseConf &conf, const Options &opts,
+			   UniqueFD sock);
+	~ServerConversation();
+	ServerConversation(const ServerConversation &) = delete;
+	ServerConversation &operator=(const ServerConversation &) = delete;
 
 	/* Talk to the server until it says goodbye. Returns the exit status. */
 	int run();

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "util/conversation.h"
+#include "util/server_conversation.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -16,8 +16,8 @@
 #include "core/packet_io.h"
 #include "util/argument_policy.h"
 #include "util/caller_open.h"
+#include "util/kernel_options.h"
 #include "util/messages.h"
-#include "util/mount_options.h"
 #include "util/paths.h"
 
 namespace fsvc::helper
@@ -59,14 +59,14 @@ const char *command_name(uint32_t magic)
 
 } // namespace
 
-Conversation::Conversation(const Caller &caller, const FuseConf &conf, const Options &opts,
-			   UniqueFD sock)
+ServerConversation::ServerConversation(const Caller &caller, const FuseConf &conf,
+				       const Options &opts, UniqueFD sock)
     : caller_(caller), conf_(conf), opts_(opts), sock_(std::move(sock)),
       deadline_(std::chrono::steady_clock::now() + std::chrono::milliseconds(opts.deadline_ms()))
 {
 }
 
-Result<Packet> Conversation::receive()
+Result<Packet> ServerConversation::receive()
 {
 	/* The silence timeout alone would let a chatty server keep us forever. */
 	const auto left = std::chrono::ceil<std::chrono::milliseconds>(
@@ -83,13 +83,13 @@ Result<Packet> Conversation::receive()
 	return pkt;
 }
 
-Conversation::~Conversation()
+ServerConversation::~ServerConversation()
 {
 	if (sock_.isValid())
 		::shutdown(sock_.get(), SHUT_RDWR);
 }
 
-void Conversation::bound_send_by_deadline()
+void ServerConversation::bound_send_by_deadline()
 {
 	const auto left = std::chrono::ceil<std::chrono::milliseconds>(
 			      deadline_ - std::chrono::steady_clock::now())
@@ -100,7 +100,7 @@ void Conversation::bound_send_by_deadline()
 	(void)setsockopt(sock_.get(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 }
 
-Conversation::Next Conversation::reply(int err)
+ServerConversation::Next ServerConversation::reply(int err)
 {
 	bound_send_by_deadline();
 	auto bytes = proto::encode(proto::SimpleReply{static_cast<uint32_t>(err < 0 ? -err : err)});
@@ -111,7 +111,7 @@ Conversation::Next Conversation::reply(int err)
 	return Next::Continue;
 }
 
-Conversation::Next Conversation::open_reply(int err, const std::string &path, int fd)
+ServerConversation::Next ServerConversation::open_reply(int err, const std::string &path, int fd)
 {
 	bound_send_by_deadline();
 	auto bytes =
@@ -129,7 +129,7 @@ Conversation::Next Conversation::open_reply(int err, const std::string &path, in
 /* systemd accepts a connection past the socket's MaxConnections= and closes it
  * at once; to the helper that looks like a server that died before the hello.
  * Name both causes, so a user who mounts too much at once knows why. */
-void Conversation::say_hung_up_before_hello() const
+void ServerConversation::say_hung_up_before_hello() const
 {
 	say("%s service hung up before answering (too many mounts at once: the "
 	    "socket's MaxConnections= limit; or the server failed to start): fuse server "
@@ -137,7 +137,7 @@ void Conversation::say_hung_up_before_hello() const
 	    printable(opts_.subtype).c_str());
 }
 
-int Conversation::start()
+int ServerConversation::start()
 {
 	proto::Hello hello;
 	if (caller_.is_root())
@@ -210,7 +210,7 @@ int Conversation::start()
 	return 0;
 }
 
-int Conversation::run()
+int ServerConversation::run()
 {
 	if (start() < 0)
 		return 1;
@@ -255,7 +255,7 @@ int Conversation::run()
 	}
 }
 
-int Conversation::fail_after_mount()
+int ServerConversation::fail_after_mount()
 {
 	/* Never leave a mount behind when the mount as a whole failed. */
 	if (mounted_) {
@@ -265,7 +265,7 @@ int Conversation::fail_after_mount()
 	return 1;
 }
 
-Conversation::Next Conversation::handle_packet(std::span<const std::byte> packet)
+ServerConversation::Next ServerConversation::handle_packet(std::span<const std::byte> packet)
 {
 	auto cmd = proto::decode_command(packet);
 	if (!cmd) {
@@ -308,7 +308,7 @@ Conversation::Next Conversation::handle_packet(std::span<const std::byte> packet
 	    *cmd);
 }
 
-Conversation::Next Conversation::on_open(const proto::OpenCommand &c)
+ServerConversation::Next ServerConversation::on_open(const proto::OpenCommand &c)
 {
 	const bool quiet = c.request_flags & proto::kOpenQuiet;
 	const std::string shown = printable(c.path);
@@ -350,7 +350,7 @@ Conversation::Next Conversation::on_open(const proto::OpenCommand &c)
 	return open_reply(0, c.path, fd.get());
 }
 
-Conversation::Next Conversation::on_fsopen(const proto::FsopenCommand &c)
+ServerConversation::Next ServerConversation::on_fsopen(const proto::FsopenCommand &c)
 {
 	if (fsopen_seen_) {
 		say("fsopen command respecified");
@@ -369,7 +369,7 @@ Conversation::Next Conversation::on_fsopen(const proto::FsopenCommand &c)
 	return reply(0);
 }
 
-Conversation::Next Conversation::on_source(const proto::SourceCommand &c)
+ServerConversation::Next ServerConversation::on_source(const proto::SourceCommand &c)
 {
 	if (source_) {
 		say("source respecified");
@@ -379,7 +379,7 @@ Conversation::Next Conversation::on_source(const proto::SourceCommand &c)
 	return reply(0);
 }
 
-Conversation::Next Conversation::on_mntopts(const proto::MntOptsCommand &c)
+ServerConversation::Next ServerConversation::on_mntopts(const proto::MntOptsCommand &c)
 {
 	if (kernel_opts_) {
 		say("mount options respecified");
@@ -410,7 +410,7 @@ Conversation::Next Conversation::on_mntopts(const proto::MntOptsCommand &c)
 	return reply(0);
 }
 
-Conversation::Next Conversation::on_mtabopts(const proto::MtabOptsCommand &c)
+ServerConversation::Next ServerConversation::on_mtabopts(const proto::MtabOptsCommand &c)
 {
 	if (mtab_) {
 		say("mtab options respecified");
@@ -423,7 +423,7 @@ Conversation::Next Conversation::on_mtabopts(const proto::MtabOptsCommand &c)
 	return reply(0);
 }
 
-Conversation::Next Conversation::on_mountpoint(const proto::MountpointCommand &c)
+ServerConversation::Next ServerConversation::on_mountpoint(const proto::MountpointCommand &c)
 {
 	if (mountpoint_) {
 		say("mount point respecified");
@@ -441,7 +441,7 @@ Conversation::Next Conversation::on_mountpoint(const proto::MountpointCommand &c
 	return reply(0);
 }
 
-Conversation::Next Conversation::on_mount(const proto::MountCommand &c)
+ServerConversation::Next ServerConversation::on_mount(const proto::MountCommand &c)
 {
 	if (mounted_) {
 		say("mount command repeated");
@@ -467,7 +467,7 @@ Conversation::Next Conversation::on_mount(const proto::MountCommand &c)
 	/* The caller's options are a floor, for root as for anyone. */
 	ms_flags = apply_caller_floor(ms_flags, opts_.mount_opts, caller_.is_root());
 
-	MountRequest req;
+	MountSpec req;
 	req.fuseblk = fuseblk_;
 	req.subtype = opts_.subtype;
 	req.source = *source_;
@@ -491,7 +491,7 @@ Conversation::Next Conversation::on_mount(const proto::MountCommand &c)
 	return Next::Continue;
 }
 
-Conversation::Next Conversation::on_bye(const proto::ByeCommand &c)
+ServerConversation::Next ServerConversation::on_bye(const proto::ByeCommand &c)
 {
 	exit_code_ = static_cast<int>(c.exitcode);
 	if (c.exitcode != 0) {
