@@ -54,7 +54,7 @@ int wait_readable(int sock, int timeout_ms)
 		if (r > 0)
 			return 0;
 		if (r == 0)
-			return -ETIMEDOUT;
+			return err::kSilent;
 		if (errno != EINTR)
 			return -errno;
 	}
@@ -74,7 +74,7 @@ ssize_t recvmsg_retry(int sock, msghdr *msg, int flags)
 int send_packet(int sock, std::span<const std::byte> data, int fd) noexcept
 {
 	if (data.empty() || data.size() > proto::kMaxPacketSize)
-		return -EMSGSIZE;
+		return err::kTooBig;
 
 	iovec iov{const_cast<std::byte *>(data.data()), data.size()};
 	msghdr msg{};
@@ -118,7 +118,7 @@ Result<Packet> recv_packet(int sock, FdPolicy policy, int timeout_ms) noexcept
 	if (size < 0)
 		return Error{-errno};
 	if (size == 0)
-		return Error{-ECONNRESET};
+		return Error{err::kHungUp};
 
 	const bool too_big = static_cast<size_t>(size) > proto::kMaxPacketSize;
 	Packet pkt;
@@ -144,17 +144,17 @@ Result<Packet> recv_packet(int sock, FdPolicy policy, int timeout_ms) noexcept
 	std::vector<UniqueFD> fds = collect_fds(msg);
 
 	if (too_big)
-		return Error{-EMSGSIZE};
+		return Error{err::kTooBig};
 	if (n == 0)
-		return Error{-ECONNRESET};
+		return Error{err::kHungUp};
 	if (n != size || (msg.msg_flags & MSG_TRUNC))
-		return Error{-EBADMSG};
+		return Error{err::kProtocol};
 	/* MSG_CTRUNC: more control data than we allow, or an LSM refused the fd. */
 	if (msg.msg_flags & MSG_CTRUNC)
-		return Error{-EBADMSG};
+		return Error{err::kProtocol};
 	if (msg.msg_controllen > 0) {
 		if (policy != FdPolicy::AcceptOne || !exactly_one_fd(msg) || fds.size() != 1)
-			return Error{-EBADMSG};
+			return Error{err::kProtocol};
 		pkt.fd = std::move(fds.front());
 	}
 	return pkt;

@@ -146,14 +146,7 @@ Bytes encode(const Hello &msg);
 Bytes encode(const HelloReply &msg);
 Bytes encode(const SimpleReply &msg);
 Bytes encode(const OpenReply &msg);
-Bytes encode(const OpenCommand &msg);
-Bytes encode(const FsopenCommand &msg);
-Bytes encode(const SourceCommand &msg);
-Bytes encode(const MntOptsCommand &msg);
-Bytes encode(const MtabOptsCommand &msg);
-Bytes encode(const MountpointCommand &msg);
-Bytes encode(const MountCommand &msg);
-Bytes encode(const ByeCommand &msg);
+/* Any server command (OpenCommand, ByeCommand...: each converts to a Command). */
 Bytes encode(const Command &msg);
 
 /*

@@ -3,7 +3,10 @@
  * Errors as values. A Result<T> holds either a T or a negative errno; nothing
  * in this project throws, and the C boundary returns the errno unchanged.
  * It is the public fsvc::Result of the C++ API: one result type everywhere.
+ * Which errno means what, and the out-of-memory policy: core/errors.h.
  */
 #pragma once
 
 #include <fuse_service_types.hpp>
+
+#include "core/errors.h"

@@ -234,8 +234,8 @@ void fuse_service_expect_mount_format(struct fuse_service *sf,
  *        fuse_service_expect_mount_format()
  * @param opts parsed options; `mountpoint` must be set
  * @return 0, or a negative errno: the helper's refusal (e.g. -EPERM,
- *         -ENOTDIR; -EPROTO for one outside 1..4095) or a protocol failure
- *         (-EBADMSG, -EMSGSIZE, -ECONNRESET when the helper hung up)
+ *         -ENOTDIR) or a protocol failure (-EBADMSG, also for a refusal
+ *         outside 1..4095; -EMSGSIZE; -ECONNRESET when the helper hung up)
  */
 int fuse_service_session_mount(struct fuse_service *sf, struct fuse_session *se,
 			       mode_t expected_fmt,

@@ -18,7 +18,7 @@ Result<UniqueFD> take_activation_socket(int nfds)
 {
 	if (nfds != 1) {
 		log_error("can only handle 1 service socket, got %d", nfds);
-		return Error{-E2BIG};
+		return Error{err::kOverLimit};
 	}
 	const int fd = kListenFdsStart;
 	const SocketKind kind = socket_kind(fd);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "lib/cmdline.h"
 
+#include <cerrno>
 #include <climits>
 #include <cstddef>
 #include <cstdlib>
@@ -74,7 +75,7 @@ int fail(fuse_cmdline_opts &opts)
 {
 	std::free(opts.mountpoint);
 	opts.mountpoint = nullptr;
-	return -1;
+	return -EINVAL;
 }
 
 } // namespace

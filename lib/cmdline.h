@@ -13,7 +13,7 @@ struct fuse_cmdline_opts;
 namespace fsvc
 {
 
-/* 0, or -1 as fuse_parse_cmdline() (message already logged). */
+/* 0, or -EINVAL for arguments libfuse's parser rejects (message already logged). */
 int parse_service_cmdline(fuse_args &args, fuse_cmdline_opts &opts);
 
 /* "argv0 -t args[0] args[1] ..." */

@@ -21,7 +21,7 @@ int negotiate_hello(fuse_service &sf)
 	auto hello = proto::decode_hello(pkt->data);
 	if (!hello) {
 		switch (hello.error()) {
-		case -EOPNOTSUPP:
+		case err::kNoCommonVersion:
 			log_error("no service protocol version in common with the helper "
 				  "(we speak %u to %u)",
 				  proto::kMinProtoVersion, proto::kMaxProtoVersion);
@@ -80,7 +80,7 @@ int open_conversation(fuse_service &sf)
 int send_to_helper(const fuse_service &sf, std::span<const std::byte> bytes)
 {
 	int r = send_packet(sf.sock.get(), bytes);
-	return r == -EPIPE ? -ECONNRESET : r;
+	return r == -EPIPE ? err::kHungUp : r;
 }
 
 int send_command(const fuse_service &sf, const char *what, const proto::Command &cmd)
@@ -110,7 +110,7 @@ int send_command(const fuse_service &sf, const char *what, const proto::Command 
 	if (reply->error != 0) {
 		log_error("service %s: %s", what, std::strerror(static_cast<int>(reply->error)));
 		/* Not an errno we could hand on: the helper broke the protocol. */
-		return reply->error > 4095 ? -EPROTO : -static_cast<int>(reply->error);
+		return reply->error > 4095 ? err::kProtocol : -static_cast<int>(reply->error);
 	}
 	return 0;
 }
@@ -146,7 +146,7 @@ int receive_file(const fuse_service &sf, std::string_view path, int *fdp)
 {
 	auto pkt = recv_packet(sf.sock.get(), FdPolicy::AcceptOne);
 	if (!pkt) {
-		if (pkt.error() == -EBADMSG)
+		if (pkt.error() == err::kProtocol)
 			log_error("service file reply control data rejected; "
 				  "more than one fd, or did an LSM deny SCM_RIGHTS?");
 		else
@@ -162,25 +162,25 @@ int receive_file(const fuse_service &sf, std::string_view path, int *fdp)
 	if (reply->path != path) {
 		log_error("'%.*s': not the requested service file, got '%s'",
 			  static_cast<int>(path.size()), path.data(), reply->path.c_str());
-		return -EBADMSG;
+		return err::kProtocol;
 	}
 	if (reply->error != 0) {
 		if (pkt->fd.isValid()) {
 			log_error("'%s': service file refusal came with an fd",
 				  reply->path.c_str());
-			return -EBADMSG;
+			return err::kProtocol;
 		}
 		if (reply->error > 4095) {
 			log_error("'%s': service file refusal with bogus errno %u",
 				  reply->path.c_str(), reply->error);
-			return -EBADMSG;
+			return err::kProtocol;
 		}
 		*fdp = -static_cast<int>(reply->error);
 		return 0;
 	}
 	if (!pkt->fd.isValid()) {
 		log_error("'%s': service file reply without an fd", reply->path.c_str());
-		return -EBADMSG;
+		return err::kProtocol;
 	}
 	*fdp = pkt->fd.release();
 	return 0;

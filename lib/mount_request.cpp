@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "lib/mount_request.h"
 
+#include "core/option_list.h"
+
 #include <cerrno>
 #include <cstring>
 #include <sys/mount.h>
@@ -148,7 +150,7 @@ int parse_proc(void *data, const char *arg, int key, fuse_args *)
 	case KEY_IGNORE:
 		return 0;
 	case FUSE_OPT_KEY_OPT:
-		if (std::strncmp(arg, "x-", 2) == 0)
+		if (std::string_view(arg).starts_with("x-"))
 			p.mtab.emplace_back(arg);
 		return 1;
 	default:
@@ -156,17 +158,12 @@ int parse_proc(void *data, const char *arg, int key, fuse_args *)
 	}
 }
 
+/* The options as one list; none when there are none (no OPTS/MTAB command). */
 std::optional<std::string> join(const std::vector<std::string> &v)
 {
 	if (v.empty())
 		return std::nullopt;
-	std::string s;
-	for (const auto &x : v) {
-		if (!s.empty())
-			s += ',';
-		s += x;
-	}
-	return s;
+	return join_options(v);
 }
 
 } // namespace
@@ -176,7 +173,7 @@ bool is_service_only_option(const char *opt)
 	/* Mount flags libfuse 3.19 knows and 3.14's fuse_session_new() rejects. */
 	static constexpr const char *kNewerFlags[] = {"symfollow", "nosymfollow", "nodiratime",
 						      "nostrictatime"};
-	if (std::strncmp(opt, "x-", 2) == 0)
+	if (std::string_view(opt).starts_with("x-"))
 		return true;
 	for (const char *f : kNewerFlags)
 		if (std::strcmp(opt, f) == 0)

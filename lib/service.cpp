@@ -10,7 +10,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
-#include <new>
 #include <string>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -51,9 +50,8 @@ FUSE_SERVICE_EXPORT int fuse_service_accept(struct fuse_service **sfp) noexcept
 	if (!sock)
 		return sock.error();
 
-	std::unique_ptr<fuse_service> sf(new (std::nothrow) fuse_service);
-	if (!sf)
-		return -ENOMEM;
+	/* Out of memory terminates (core/errors.h): no nothrow allocation here. */
+	auto sf = std::make_unique<fuse_service>();
 	sf->sock = std::move(*sock);
 
 	if (int r = open_conversation(*sf); r < 0) {
@@ -148,7 +146,8 @@ FUSE_SERVICE_EXPORT int fuse_service_parse_cmdline_opts(struct fuse_args *args,
 {
 	if (!args || !opts)
 		return -1;
-	return parse_service_cmdline(*args, *opts);
+	/* fuse_parse_cmdline()'s convention: 0 or -1. */
+	return parse_service_cmdline(*args, *opts) < 0 ? -1 : 0;
 }
 
 FUSE_SERVICE_EXPORT int fuse_service_request_file(const struct fuse_service *sf, const char *path,

@@ -3,24 +3,10 @@
 
 #include <vector>
 
+#include "core/option_list.h"
+
 namespace fsvc::helper
 {
-
-std::vector<std::string> split_fuse_opts(std::string_view list)
-{
-	std::vector<std::string> out(1);
-	for (size_t i = 0; i < list.size(); i++) {
-		char c = list[i];
-		if (c == '\\' && i + 1 < list.size()) {
-			out.back().push_back(list[++i]);
-		} else if (c == ',') {
-			out.emplace_back();
-		} else {
-			out.back().push_back(c);
-		}
-	}
-	return out;
-}
 
 namespace
 {
@@ -76,7 +62,7 @@ bool is_named_on_command_line(std::span<const std::string> args, std::string_vie
 		else if (a.size() > 2 && a[0] == '-' && a[1] == 'o')
 			list = std::string_view(a).substr(2);
 		if (!list.empty()) {
-			for (const std::string &opt : split_fuse_opts(list))
+			for (const std::string &opt : split_options(list, Quoting::Backslash))
 				if (value_matches(opt, path))
 					return true;
 		}

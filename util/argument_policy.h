@@ -34,7 +34,4 @@ bool is_mountpoint_argument(std::span<const std::string> args, std::string_view 
  */
 bool is_named_on_command_line(std::span<const std::string> args, std::string_view path);
 
-/* Split an -o list as fuse_opt does: ',' separates, '\\' escapes the next char. */
-std::vector<std::string> split_fuse_opts(std::string_view list);
-
 } // namespace fsvc::helper

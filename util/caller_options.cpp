@@ -4,6 +4,7 @@
 #include <string_view>
 #include <sys/mount.h>
 
+#include "core/option_list.h"
 #include "util/argument_policy.h"
 #include "util/messages.h"
 
@@ -76,7 +77,7 @@ CallerMountOptions parse_caller_mount_options(std::span<const std::string> args)
 			list = std::string_view(a).substr(2);
 		else
 			continue;
-		for (const std::string &t : split_fuse_opts(list))
+		for (const std::string &t : split_options(list, Quoting::Backslash))
 			apply_token(t, &o, &noatime, &relatime);
 	}
 	if (noatime) {

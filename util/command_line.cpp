@@ -16,11 +16,6 @@ namespace
 
 constexpr std::string_view kTimeoutFlag = "--timeout=";
 
-bool starts_with(std::string_view s, std::string_view prefix)
-{
-	return s.substr(0, prefix.size()) == prefix;
-}
-
 std::optional<int> parse_seconds(std::string_view s)
 {
 	int v = 0;
@@ -32,27 +27,27 @@ std::optional<int> parse_seconds(std::string_view s)
 
 } // namespace
 
-std::optional<std::string> subtype_of(std::string_view type)
+Result<std::string> subtype_of(std::string_view type)
 {
 	std::string_view sub = type;
-	if (starts_with(sub, "fuse."))
+	if (sub.starts_with("fuse."))
 		sub.remove_prefix(5);
-	else if (starts_with(sub, "fuseblk."))
+	else if (sub.starts_with("fuseblk."))
 		sub.remove_prefix(8);
 	if (sub.empty() || sub == "fuse" || sub == "fuseblk") {
 		say("%s: no filesystem subtype given", printable(type).c_str());
-		return std::nullopt;
+		return Error{-EINVAL};
 	}
 	if (sub.find('/') != std::string_view::npos || sub == "." || sub == "..") {
 		say("%s: fs subtype cannot contain path separators", printable(type).c_str());
-		return std::nullopt;
+		return Error{-EINVAL};
 	}
 	for (char c : sub) {
 		const auto u = static_cast<unsigned char>(c);
 		if (u < 0x21 || u == 0x7f || c == ',') {
 			say("%s: fs subtype contains a forbidden character",
 			    printable(type).c_str());
-			return std::nullopt;
+			return Error{-EINVAL};
 		}
 	}
 	return std::string(sub);
@@ -101,7 +96,7 @@ Result<Options> parse_options(int argc, const char *const *argv, const Caller &c
 			check = true;
 			continue;
 		}
-		if (helper_flags && starts_with(a, kTimeoutFlag)) {
+		if (helper_flags && a.starts_with(kTimeoutFlag)) {
 			if (!caller.is_root()) {
 				say("--timeout: only root may change the server timeout");
 				return Error{-EPERM};
@@ -139,7 +134,7 @@ Result<Options> parse_options(int argc, const char *const *argv, const Caller &c
 	}
 	auto sub = subtype_of(o.type);
 	if (!sub)
-		return Error{-EINVAL};
+		return Error{sub.error()};
 	o.subtype = std::move(*sub);
 	o.mount_opts = parse_caller_mount_options(o.args);
 

@@ -49,8 +49,8 @@ struct Options {
 	[[nodiscard]] int deadline_ms() const noexcept { return timeout_ms * kDeadlineFactor; }
 };
 
-/* The subtype of a fs type, or nullopt (and a message) when it is unusable. */
-std::optional<std::string> subtype_of(std::string_view type);
+/* The subtype of a fs type; -EINVAL (and a message) when it is unusable. */
+Result<std::string> subtype_of(std::string_view type);
 
 /*
  * Parse argv. Prints a one-line reason and returns -EINVAL on a bad command

@@ -52,14 +52,14 @@ void root_again_for_leak_check()
 int main(int argc, char *argv[])
 {
 	/* Before anything can print or open: fds 0-2 must be ours to use. */
-	if (!secure_standard_fds())
+	if (secure_standard_fds() < 0)
 		return EXIT_FAILURE;
 	if (int r = sanitise_process(); r < 0) {
 		say("cannot sanitise the process: %s", errstr(r));
 		return EXIT_FAILURE;
 	}
 	const Caller caller = Caller::current();
-	if (!installation_is_sane(caller))
+	if (check_installation(caller) < 0)
 		return EXIT_FAILURE;
 
 	auto opts = parse_options(argc, argv, caller);

@@ -10,24 +10,26 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/errors.h"
 #include "util/messages.h"
 
 namespace fsvc::helper
 {
 
-bool secure_standard_fds() noexcept
+int secure_standard_fds() noexcept
 {
 	for (int fd = 0; fd <= 2; fd++) {
 		if (fcntl(fd, F_GETFD) >= 0)
 			continue;
 		if (errno != EBADF)
-			return false;
+			return -errno;
 		/* open() returns the lowest free number: exactly the missing one. */
 		int n = open("/dev/null", O_RDWR);
+		if (n < 0)
+			return -errno;
 		if (n != fd) {
-			if (n >= 0)
-				close(n);
-			return false;
+			close(n);
+			return -EBADF;
 		}
 	}
 	/* Inherited fds have no business in a privileged process. */
@@ -35,7 +37,7 @@ bool secure_standard_fds() noexcept
 		for (int fd = 3; fd < 1024; fd++)
 			(void)close(fd);
 	}
-	return true;
+	return 0;
 }
 
 int sanitise_process() noexcept
@@ -54,28 +56,29 @@ int sanitise_process() noexcept
 	return 0;
 }
 
-bool installation_is_sane(const Caller &caller) noexcept
+int check_installation(const Caller &caller) noexcept
 {
 	if (!caller.elevated())
-		return true;
+		return 0;
 	if (caller.euid() != 0) {
 		say("installed setuid or setgid to a user other than root; refusing to run");
-		return false;
+		return err::kNotPermitted;
 	}
 	struct stat st;
 	if (stat("/proc/self/exe", &st) < 0) {
-		say("cannot check the installation: /proc/self/exe: %s", errstr(errno));
-		return false;
+		const int err = errno;
+		say("cannot check the installation: /proc/self/exe: %s", errstr(err));
+		return -err;
 	}
 	if (st.st_uid != 0) {
 		say("installed setuid but not owned by root; refusing to run");
-		return false;
+		return err::kNotPermitted;
 	}
 	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
 		say("installed setuid and writable by others; refusing to run");
-		return false;
+		return err::kNotPermitted;
 	}
-	return true;
+	return 0;
 }
 
 } // namespace fsvc::helper

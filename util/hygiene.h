@@ -14,9 +14,10 @@ namespace fsvc::helper
 /*
  * Make fds 0-2 valid (on /dev/null when missing) and close every other
  * inherited fd, so no file we open later can become someone's stdout.
- * Returns false if that is impossible; the caller must exit silently.
+ * Returns 0, or a negative errno when that is impossible: the caller must
+ * then exit silently (there may be nowhere safe to print to).
  */
-bool secure_standard_fds() noexcept;
+int secure_standard_fds() noexcept;
 
 /*
  * Clear the environment (keeping only a fixed PATH), set a fixed umask,
@@ -27,8 +28,9 @@ int sanitise_process() noexcept;
 /*
  * Refuse to run elevated when installed wrongly: only setuid *root* is
  * supported, the binary must be owned by root, and not writable by group or
- * others. Prints the reason and returns false.
+ * others. Returns 0, or -EPERM (or the errno of the check) with the reason
+ * printed.
  */
-bool installation_is_sane(const Caller &caller) noexcept;
+int check_installation(const Caller &caller) noexcept;
 
 } // namespace fsvc::helper

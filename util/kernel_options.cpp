@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "util/kernel_options.h"
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <sys/mount.h>
 
+#include "core/errors.h"
+#include "core/option_list.h"
 #include "util/messages.h"
 
 #ifndef MOUNT_ATTR_NOSYMFOLLOW
@@ -41,19 +44,6 @@ KernelOption make_option(std::string_view text)
 	return o;
 }
 
-std::vector<std::string_view> split_plain(std::string_view s)
-{
-	std::vector<std::string_view> out;
-	size_t start = 0;
-	for (size_t i = 0; i <= s.size(); i++) {
-		if (i == s.size() || s[i] == ',') {
-			out.push_back(s.substr(start, i - start));
-			start = i + 1;
-		}
-	}
-	return out;
-}
-
 /* The key of a token, with any quote characters dropped. */
 std::string bare_key(std::string_view token)
 {
@@ -72,24 +62,25 @@ std::string bare_key(std::string_view token)
 constexpr std::array<std::string_view, 4> kFlagUndoingKeys = {"rw", "async", "nolazytime",
 							      "nomand"};
 
-int check_key(const std::string &key, bool allow_other_ok, std::string *bad)
+bool is_one_of(std::span<const std::string_view> set, std::string_view key)
 {
-	for (std::string_view owned : kHelperOwnedKeys) {
-		if (key == owned) {
-			*bad = key;
-			return -EPERM;
-		}
-	}
-	for (std::string_view undo : kFlagUndoingKeys) {
-		if (key == undo) {
-			*bad = key;
-			return -EPERM;
-		}
-	}
-	if (!allow_other_ok && (key == "allow_other" || key == "allow_root")) {
-		*bad = key;
-		return -EPERM;
-	}
+	return std::ranges::find(set, key) != set.end();
+}
+
+/*
+ * check(key) for every key of opts, read both ways: the kernel's parser may
+ * or may not honour quotes, so a quoted value cannot hide an option from
+ * either reading. The first refusal (negative errno) wins.
+ */
+template <typename Check>
+int check_keys_both_readings(std::string_view opts, Check check)
+{
+	for (const std::string &tok : split_options(opts, Quoting::None))
+		if (int r = check(bare_key(tok)); r < 0)
+			return r;
+	for (const KernelOption &o : split_kernel_options(opts))
+		if (int r = check(o.key); r < 0)
+			return r;
 	return 0;
 }
 
@@ -98,61 +89,40 @@ int check_key(const std::string &key, bool allow_other_ok, std::string *bad)
 std::vector<KernelOption> split_kernel_options(std::string_view opts)
 {
 	std::vector<KernelOption> out;
-	size_t start = 0;
-	bool quoted = false;
-	for (size_t i = 0; i <= opts.size(); i++) {
-		if (i < opts.size() && opts[i] == '"')
-			quoted = !quoted;
-		if (i == opts.size() || (opts[i] == ',' && !quoted)) {
-			std::string_view tok = opts.substr(start, i - start);
-			if (!tok.empty())
-				out.push_back(make_option(tok));
-			start = i + 1;
-		}
-	}
+	for (const std::string &tok : split_options(opts, Quoting::DoubleQuotes))
+		if (!tok.empty())
+			out.push_back(make_option(tok));
 	return out;
 }
 
 int check_kernel_options(std::string_view opts, bool allow_other_ok, std::string *bad)
 {
-	/* Both readings: the kernel's parser may or may not honour quotes. */
-	for (std::string_view tok : split_plain(opts)) {
-		if (int r = check_key(bare_key(tok), allow_other_ok, bad); r < 0)
-			return r;
-	}
-	for (const KernelOption &o : split_kernel_options(opts)) {
-		if (int r = check_key(o.key, allow_other_ok, bad); r < 0)
-			return r;
-	}
-	return 0;
+	return check_keys_both_readings(opts, [&](const std::string &key) {
+		if (is_one_of(kHelperOwnedKeys, key) || is_one_of(kFlagUndoingKeys, key) ||
+		    (!allow_other_ok && (key == "allow_other" || key == "allow_root"))) {
+			*bad = key;
+			return err::kNotPermitted;
+		}
+		return 0;
+	});
 }
 
 bool is_flag_undoing_key(std::string_view key)
 {
-	for (std::string_view undo : kFlagUndoingKeys)
-		if (key == undo)
-			return true;
-	return false;
+	return is_one_of(kFlagUndoingKeys, key);
 }
 
 int check_widening_options(std::string_view opts, bool allow_other, bool allow_root,
 			   std::string *bad)
 {
-	auto check = [&](const std::string &key) {
+	return check_keys_both_readings(opts, [&](const std::string &key) {
 		if ((key == "allow_other" && !allow_other) ||
 		    (key == "allow_root" && !allow_root)) {
 			*bad = key;
-			return -EPERM;
+			return err::kNotPermitted;
 		}
 		return 0;
-	};
-	for (std::string_view tok : split_plain(opts))
-		if (int r = check(bare_key(tok)); r < 0)
-			return r;
-	for (const KernelOption &o : split_kernel_options(opts))
-		if (int r = check(o.key); r < 0)
-			return r;
-	return 0;
+	});
 }
 
 bool has_kernel_option(std::string_view opts, std::string_view key)

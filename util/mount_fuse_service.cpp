@@ -16,7 +16,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <grp.h>
-#include <optional>
 #include <pwd.h>
 #include <string>
 #include <string_view>
@@ -24,6 +23,8 @@
 #include <unistd.h>
 #include <vector>
 
+#include "core/option_list.h"
+#include "core/result.h"
 #include "util/messages.h"
 #include "util/paths.h"
 
@@ -39,11 +40,6 @@ void say(const char *fmt, ...)
 	va_start(ap, fmt);
 	fsvc::helper::vsay(kName, fmt, ap);
 	va_end(ap);
-}
-
-bool starts_with(std::string_view s, std::string_view p)
-{
-	return s.substr(0, p.size()) == p;
 }
 
 struct Request {
@@ -71,15 +67,11 @@ bool mount8_only(std::string_view o)
 
 void add_options(Request &r, std::string_view list)
 {
-	size_t start = 0;
-	for (size_t i = 0; i <= list.size(); i++) {
-		if (i < list.size() && list[i] != ',')
-			continue;
-		std::string_view o = list.substr(start, i - start);
-		start = i + 1;
+	for (const std::string &token : fsvc::split_options(list, fsvc::Quoting::None)) {
+		std::string_view o = token;
 		if (mount8_only(o))
 			continue;
-		if (starts_with(o, "setuid=")) {
+		if (o.starts_with("setuid=")) {
 			r.setuid_user = std::string(o.substr(7));
 			continue;
 		}
@@ -95,22 +87,22 @@ void add_options(Request &r, std::string_view list)
 	}
 }
 
-std::optional<Request> parse(int argc, char **argv)
+fsvc::Result<Request> parse(int argc, char **argv)
 {
 	Request r;
-	const char *base = std::strrchr(argv[0], '/');
-	base = base ? base + 1 : argv[0];
-	if (starts_with(base, "mount.fuse."))
-		r.type = base + 11;
-	else if (starts_with(base, "mount.fuseblk.")) {
-		r.type = base + 14;
+	const char *slash = std::strrchr(argv[0], '/');
+	const std::string_view base = slash ? slash + 1 : argv[0];
+	if (base.starts_with("mount.fuse."))
+		r.type = base.substr(11);
+	else if (base.starts_with("mount.fuseblk.")) {
+		r.type = base.substr(14);
 		r.blk_type = true;
 	}
 	if (argc < 3) {
 		std::fprintf(stderr,
 			     "usage: %s SOURCE MOUNTPOINT [-sfnvrw] [-o OPTIONS] [-t TYPE]\n",
 			     kName);
-		return std::nullopt;
+		return fsvc::Error{-EINVAL};
 	}
 	r.source = argv[1];
 	r.mountpoint = argv[2];
@@ -119,19 +111,19 @@ std::optional<Request> parse(int argc, char **argv)
 		if (a == "-o" || a == "-t" || a == "-N") {
 			if (i + 1 >= argc) {
 				say("missing argument to option '%s'", argv[i]);
-				return std::nullopt;
+				return fsvc::Error{-EINVAL};
 			}
 			std::string_view v = argv[++i];
 			if (a == "-o") {
 				add_options(r, v);
 			} else if (a == "-N") {
 				say("-N (mount namespaces) is not supported");
-				return std::nullopt;
+				return fsvc::Error{-EINVAL};
 			} else {
-				r.blk_type = starts_with(v, "fuseblk.");
-				if (starts_with(v, "fuse."))
+				r.blk_type = v.starts_with("fuseblk.");
+				if (v.starts_with("fuse."))
 					v.remove_prefix(5);
-				else if (starts_with(v, "fuseblk."))
+				else if (v.starts_with("fuseblk."))
 					v.remove_prefix(8);
 				else if (v == "fuse" || v == "fuseblk")
 					v = "";
@@ -157,12 +149,12 @@ std::optional<Request> parse(int argc, char **argv)
 					break;
 				default:
 					say("unknown option '-%c'", c);
-					return std::nullopt;
+					return fsvc::Error{-EINVAL};
 				}
 			}
 		} else {
 			say("unexpected argument '%s'", argv[i]);
-			return std::nullopt;
+			return fsvc::Error{-EINVAL};
 		}
 	}
 	/* Classic "PROGRAM#SOURCE" with a bare fuse type. */
@@ -173,17 +165,9 @@ std::optional<Request> parse(int argc, char **argv)
 	}
 	if (r.type.empty()) {
 		say("empty filesystem type");
-		return std::nullopt;
+		return fsvc::Error{-EINVAL};
 	}
 	return r;
-}
-
-std::string joined(const std::vector<std::string> &v)
-{
-	std::string s;
-	for (const auto &o : v)
-		s += (s.empty() ? "" : ",") + o;
-	return s;
 }
 
 /* Same rule as `fuservicemount3 --check`: a socket the caller may write to. */
@@ -200,7 +184,7 @@ bool service_exists(const Request &r)
 int run_service(const Request &r)
 {
 	std::string type = std::string(r.blk_type ? "fuseblk." : "fuse.") + r.type;
-	std::string opts = joined(r.options);
+	std::string opts = fsvc::join_options(r.options);
 	std::vector<const char *> av = {fsvc::helper::kHelperPath,
 					r.source.empty() ? r.type.c_str() : r.source.c_str(),
 					r.mountpoint.c_str(), "-t", type.c_str()};
@@ -221,12 +205,13 @@ int become(const std::string &user)
 	passwd *pw = getpwnam(user.c_str());
 	if (!pw) {
 		say("setuid=%s: no such user", user.c_str());
-		return -1;
+		return -ENOENT;
 	}
 	if (initgroups(pw->pw_name, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
 	    setuid(pw->pw_uid) < 0) {
-		say("failed to setuid to %s: %s", user.c_str(), std::strerror(errno));
-		return -1;
+		const int err = errno;
+		say("failed to setuid to %s: %s", user.c_str(), std::strerror(err));
+		return -err;
 	}
 	return 0;
 }
@@ -259,7 +244,7 @@ int run_classic(const Request &r)
 		options.emplace_back("dev");
 	if (r.suid)
 		options.emplace_back("suid");
-	std::string opts = joined(options);
+	std::string opts = fsvc::join_options(options);
 	std::vector<const char *> av = {r.type.c_str()};
 	if (!r.source.empty())
 		av.push_back(r.source.c_str());

@@ -26,11 +26,6 @@ namespace fsvc::helper
 namespace
 {
 
-std::string fd_path(int fd)
-{
-	return "/proc/self/fd/" + std::to_string(fd);
-}
-
 /* The kernel explains fsconfig() failures through the context fd: pass it on. */
 void print_fs_context_log(int fsfd)
 {
@@ -79,30 +74,24 @@ std::string octal(unsigned v)
 	return buf;
 }
 
-/* Result of the new API: a mount, an error, or "cannot express this, use mount(2)". */
-struct NewApiOutcome {
-	bool fallback = false;
-	int error = 0;
-	UniqueFD mnt;
-};
-
-NewApiOutcome mount_new_api(const MountSpec &req, const Mountpoint &mp, int fsfd, mode_t root_fmt)
+/*
+ * Can the new mount API make this mount? Not when a flag has no mount
+ * attribute, nor on kernels that predate the subtype key (mount(2) carries
+ * the subtype in the type); setting the key on fsfd is the test.
+ */
+bool new_api_can_mount(const MountSpec &req, int fsfd)
 {
-	NewApiOutcome out;
+	if (translate_ms_flags(req.ms_flags).leftover)
+		return false;
+	return fsconfig(fsfd, FSCONFIG_SET_STRING, "subtype", req.subtype.c_str(), 0) == 0;
+}
+
+/* The mount through fsconfig/fsmount/move_mount, once new_api_can_mount() said yes. */
+Result<UniqueFD> mount_new_api(const MountSpec &req, const Mountpoint &mp, int fsfd,
+			       mode_t root_fmt)
+{
 	const NewApiFlags flags = translate_ms_flags(req.ms_flags);
-	if (flags.leftover) {
-		out.fallback = true;
-		return out;
-	}
-	/* Kernels that predate the subtype key: mount(2) carries it in the type. */
-	if (fsconfig(fsfd, FSCONFIG_SET_STRING, "subtype", req.subtype.c_str(), 0) < 0) {
-		out.fallback = true;
-		return out;
-	}
-	auto fail = [&](int err) {
-		out.error = err;
-		return std::move(out);
-	};
+	auto fail = [](int err) -> Result<UniqueFD> { return Error{err}; };
 	if (int r = fsconfig_string(fsfd, "source", req.source); r < 0)
 		return fail(r);
 	for (const char *f : flags.sb_flags)
@@ -154,8 +143,7 @@ NewApiOutcome mount_new_api(const MountSpec &req, const Mountpoint &mp, int fsfd
 			print_fs_context_log(fsfd);
 		return fail(-err); /* a detached mount goes away with mnt */
 	}
-	out.mnt = std::move(mnt);
-	return out;
+	return mnt;
 }
 
 /*
@@ -379,16 +367,14 @@ Result<Mounted> mount_fuse(const MountSpec &req, const Mountpoint &mp, UniqueFD 
 	}
 	const mode_t root_fmt = st.st_mode & S_IFMT;
 
-	if (fsfd.isValid()) {
-		NewApiOutcome o = mount_new_api(req, mp, fsfd.get(), root_fmt);
-		if (!o.fallback) {
-			if (o.error)
-				return Error{o.error};
-			Mounted m;
-			m.root = std::move(o.mnt);
-			m.how = MountPath::NewApi;
-			return m;
-		}
+	if (fsfd.isValid() && new_api_can_mount(req, fsfd.get())) {
+		auto mnt = mount_new_api(req, mp, fsfd.get(), root_fmt);
+		if (!mnt)
+			return Error{mnt.error()};
+		Mounted m;
+		m.root = std::move(*mnt);
+		m.how = MountPath::NewApi;
+		return m;
 	}
 	return mount_legacy(req, mp, root_fmt, caller);
 }

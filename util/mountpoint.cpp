@@ -22,11 +22,6 @@ namespace fsvc::helper
 namespace
 {
 
-std::string fd_path(int fd)
-{
-	return "/proc/self/fd/" + std::to_string(fd);
-}
-
 /* Reopen the pinned regular file for writing (as the caller) and check it is the same inode. */
 int reopen_for_write(const Caller &caller, const Mountpoint &mp)
 {
@@ -59,6 +54,11 @@ int reopen_for_write(const Caller &caller, const Mountpoint &mp)
 }
 
 } // namespace
+
+std::string fd_path(int fd)
+{
+	return "/proc/self/fd/" + std::to_string(fd);
+}
 
 Result<std::string> pinned_path(int fd)
 {
@@ -192,7 +192,7 @@ int count_fuse_mounts()
 	int n = 0;
 	while (const mntent *e = getmntent(f)) {
 		if (std::strcmp(e->mnt_type, "fuse") == 0 ||
-		    std::strncmp(e->mnt_type, "fuse.", 5) == 0)
+		    std::string_view(e->mnt_type).starts_with("fuse."))
 			n++;
 	}
 	endmntent(f);

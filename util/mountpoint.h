@@ -51,6 +51,9 @@ int check_nonroot_mountpoint(const Caller &caller, const Mountpoint &mp, const F
  */
 Result<std::string> pinned_path(int fd);
 
+/* "/proc/self/fd/N": how a pinned fd is named to a call that takes a path. */
+std::string fd_path(int fd);
+
 /* Is a filesystem with this statfs magic one a non-root user may mount over? */
 bool fstype_allowed_for_users(unsigned long f_type);
 

@@ -16,6 +16,8 @@
 #include <unistd.h>
 #include <vector>
 
+#include "core/errors.h"
+#include "core/option_list.h"
 #include "core/unique_fd.h"
 
 #include "util/messages.h"
@@ -87,44 +89,33 @@ std::string caller_name(uid_t uid)
 
 } // namespace
 
-int filter_mtab_options(std::string_view opts, const Caller &caller, MtabOptions *out)
+Result<MtabOptions> filter_mtab_options(std::string_view opts, const Caller &caller)
 {
-	size_t start = 0;
-	for (size_t i = 0; i <= opts.size(); i++) {
-		if (i < opts.size() && opts[i] != ',')
-			continue;
-		std::string_view tok = opts.substr(start, i - start);
-		start = i + 1;
-		if (tok.empty())
-			continue;
+	MtabOptions out;
+	std::vector<std::string> kept;
+	for (const std::string &token : split_options(opts, Quoting::None)) {
+		const std::string_view tok = token;
 		if (tok == "-n") {
-			out->skip = true;
-			continue;
-		}
-		bool keep = tok.substr(0, 2) == "x-";
-		if (tok.substr(0, 5) == "user=") {
+			out.skip = true;
+		} else if (tok.starts_with("user=")) {
 			if (!caller.is_root() && tok.substr(5) != caller_name(caller.uid())) {
 				say("mtab option %s does not name the calling user",
 				    printable(tok).c_str());
-				return -EPERM;
+				return Error{err::kNotPermitted};
 			}
-			keep = true;
-		}
-		if (keep) {
-			if (!out->options.empty())
-				out->options += ",";
-			out->options += tok;
+			kept.push_back(token);
+		} else if (tok.starts_with("x-")) {
+			kept.push_back(token);
 		}
 	}
 	/* Only root's mounts are recorded (see mtab.h): nothing else to keep. */
-	if (!caller.is_root())
-		out->options.clear();
-	if (out->options.size() > kMaxMtabOptions) {
+	if (caller.is_root())
+		out.options = join_options(kept);
+	if (out.options.size() > kMaxMtabOptions) {
 		say("mtab options longer than %zu bytes", kMaxMtabOptions);
-		out->options.clear();
-		return -EINVAL;
+		return Error{-EINVAL};
 	}
-	return 0;
+	return out;
 }
 
 namespace

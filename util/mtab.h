@@ -23,6 +23,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/result.h"
 #include "util/privileges.h"
 
 namespace fsvc::helper
@@ -40,10 +41,10 @@ struct MtabOptions {
  * Filter the server's MTAB string. "-n" sets skip; "user=NAME" is kept only
  * when NAME is the caller (or the caller is root): a server must not make a
  * mount look like someone else's. Other tokens are not ours to record and are
- * dropped. Returns 0, -EPERM, or -EINVAL when the options to keep are longer
- * than kMaxMtabOptions (and prints why).
+ * dropped. -EPERM, or -EINVAL when the options to keep are longer than
+ * kMaxMtabOptions (and prints why).
  */
-int filter_mtab_options(std::string_view opts, const Caller &caller, MtabOptions *out);
+Result<MtabOptions> filter_mtab_options(std::string_view opts, const Caller &caller);
 
 /*
  * Record the mount, for a root caller only (see above), waiting at most

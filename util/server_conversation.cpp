@@ -31,30 +31,33 @@ std::string magic_text(uint32_t magic)
 	return proto::magic_name(magic);
 }
 
+/* A one-shot command sent again: said once here, answered EINVAL by the caller. */
+bool repeated(bool seen, const char *what)
+{
+	if (seen)
+		say("%s respecified", what);
+	return seen;
+}
+
 const char *command_name(uint32_t magic)
 {
-	switch (magic) {
-	case proto::kOpenCmd:
-		return "open";
-	case proto::kOpenBdevCmd:
-		return "open block device";
-	case proto::kFsopenCmd:
-		return "fsopen";
-	case proto::kSourceCmd:
-		return "mount source";
-	case proto::kMntOptsCmd:
-		return "mount options";
-	case proto::kMtabOptsCmd:
-		return "mtab options";
-	case proto::kMountpointCmd:
-		return "mount point";
-	case proto::kMountCmd:
-		return "mount";
-	case proto::kByeCmd:
-		return "bye";
-	default:
-		return "unknown";
-	}
+	struct Name {
+		uint32_t magic;
+		const char *name;
+	};
+	static constexpr Name kNames[] = {
+	    {proto::kOpenCmd, "open"},
+	    {proto::kOpenBdevCmd, "open block device"},
+	    {proto::kFsopenCmd, "fsopen"},
+	    {proto::kSourceCmd, "mount source"},
+	    {proto::kMntOptsCmd, "mount options"},
+	    {proto::kMtabOptsCmd, "mtab options"},
+	    {proto::kMountpointCmd, "mount point"},
+	    {proto::kMountCmd, "mount"},
+	    {proto::kByeCmd, "bye"},
+	};
+	auto it = std::ranges::find(kNames, magic, &Name::magic);
+	return it != std::end(kNames) ? it->name : "unknown";
 }
 
 } // namespace
@@ -73,13 +76,13 @@ Result<Packet> ServerConversation::receive()
 			      deadline_ - std::chrono::steady_clock::now())
 			      .count();
 	if (left <= 0)
-		return Error{-ETIME};
+		return Error{err::kDeadline};
 	if (left > opts_.timeout_ms)
 		return recv_packet(sock_.get(), FdPolicy::Refuse, opts_.timeout_ms);
 	auto pkt = recv_packet(sock_.get(), FdPolicy::Refuse, static_cast<int>(left));
-	/* -ETIME: it was the overall deadline, not the silence, that ran out. */
-	if (!pkt && pkt.error() == -ETIMEDOUT)
-		return Error{-ETIME};
+	/* err::kDeadline: it was the overall deadline, not the silence, that ran out. */
+	if (!pkt && pkt.error() == err::kSilent)
+		return Error{err::kDeadline};
 	return pkt;
 }
 
@@ -145,7 +148,7 @@ int ServerConversation::start()
 	else if (conf_.user_allow_other)
 		hello.flags = proto::kHelloAllowOther;
 	if (int r = send_packet(sock_.get(), proto::encode(hello)); r < 0) {
-		if (r == -EPIPE || r == -ECONNRESET)
+		if (r == -EPIPE || r == err::kHungUp)
 			say_hung_up_before_hello();
 		else
 			say("send hello: %s", errstr(r));
@@ -154,12 +157,12 @@ int ServerConversation::start()
 	auto pkt = receive();
 	if (!pkt) {
 		switch (pkt.error()) {
-		case -ETIMEDOUT:
-		case -ETIME:
+		case err::kSilent:
+		case err::kDeadline:
 			say("%s service did not answer the hello within %d seconds",
 			    printable(opts_.subtype).c_str(), opts_.timeout_ms / 1000);
 			break;
-		case -ECONNRESET:
+		case err::kHungUp:
 			say_hung_up_before_hello();
 			break;
 		default:
@@ -170,7 +173,7 @@ int ServerConversation::start()
 	auto hr = proto::decode_hello_reply(pkt->data);
 	if (!hr) {
 		switch (hr.error()) {
-		case -EOPNOTSUPP:
+		case err::kNoCommonVersion:
 			say("unsupported protocol version");
 			break;
 		case -EINVAL:
@@ -218,22 +221,22 @@ int ServerConversation::run()
 		auto pkt = receive();
 		if (!pkt) {
 			switch (pkt.error()) {
-			case -ECONNRESET:
+			case err::kHungUp:
 				say("fuse server exited without saying goodbye");
 				break;
-			case -ETIMEDOUT:
+			case err::kSilent:
 				say("fuse server sent nothing for %d seconds; giving up",
 				    opts_.timeout_ms / 1000);
 				break;
-			case -ETIME:
+			case err::kDeadline:
 				say("fuse server did not finish the mount within %d seconds; "
 				    "giving up",
 				    opts_.deadline_ms() / 1000);
 				break;
-			case -EMSGSIZE:
+			case err::kTooBig:
 				say("command packet larger than %zu bytes", proto::kMaxPacketSize);
 				break;
-			case -EBADMSG:
+			case err::kProtocol:
 				say("malformed packet from the server (descriptors are not "
 				    "accepted)");
 				break;
@@ -271,12 +274,12 @@ ServerConversation::Next ServerConversation::handle_packet(std::span<const std::
 	if (!cmd) {
 		const uint32_t magic = proto::packet_magic(packet);
 		switch (cmd.error()) {
-		case -EINVAL:
+		case err::kBadCommand:
 			say("malformed %s command", command_name(magic));
 			if (magic == proto::kOpenCmd || magic == proto::kOpenBdevCmd)
 				return open_reply(EINVAL, proto::open_command_path(packet));
 			return reply(EINVAL);
-		case -ENOMSG:
+		case err::kUnknownCommand:
 			say("unrecognized packet 0x%08x (%s)", magic,
 			    printable(magic_text(magic)).c_str());
 			return Next::Fail;
@@ -285,30 +288,11 @@ ServerConversation::Next ServerConversation::handle_packet(std::span<const std::
 			return Next::Fail;
 		}
 	}
-	return std::visit(
-	    [this](const auto &c) -> Next {
-		    using T = std::decay_t<decltype(c)>;
-		    if constexpr (std::is_same_v<T, proto::OpenCommand>)
-			    return on_open(c);
-		    else if constexpr (std::is_same_v<T, proto::FsopenCommand>)
-			    return on_fsopen(c);
-		    else if constexpr (std::is_same_v<T, proto::SourceCommand>)
-			    return on_source(c);
-		    else if constexpr (std::is_same_v<T, proto::MntOptsCommand>)
-			    return on_mntopts(c);
-		    else if constexpr (std::is_same_v<T, proto::MtabOptsCommand>)
-			    return on_mtabopts(c);
-		    else if constexpr (std::is_same_v<T, proto::MountpointCommand>)
-			    return on_mountpoint(c);
-		    else if constexpr (std::is_same_v<T, proto::MountCommand>)
-			    return on_mount(c);
-		    else
-			    return on_bye(c);
-	    },
-	    *cmd);
+	/* One handler per command: the overloads of on(). */
+	return std::visit([this](const auto &c) { return on(c); }, *cmd);
 }
 
-ServerConversation::Next ServerConversation::on_open(const proto::OpenCommand &c)
+ServerConversation::Next ServerConversation::on(const proto::OpenCommand &c)
 {
 	const bool quiet = c.request_flags & proto::kOpenQuiet;
 	const std::string shown = printable(c.path);
@@ -350,12 +334,10 @@ ServerConversation::Next ServerConversation::on_open(const proto::OpenCommand &c
 	return open_reply(0, c.path, fd.get());
 }
 
-ServerConversation::Next ServerConversation::on_fsopen(const proto::FsopenCommand &c)
+ServerConversation::Next ServerConversation::on(const proto::FsopenCommand &c)
 {
-	if (fsopen_seen_) {
-		say("fsopen command respecified");
+	if (repeated(fsopen_seen_, "fsopen command"))
 		return reply(EINVAL);
-	}
 	if (c.fsopen_flags & proto::kFsopenFuseblk) {
 		if (!caller_.is_root()) {
 			say("fuseblk requires root privilege");
@@ -369,25 +351,20 @@ ServerConversation::Next ServerConversation::on_fsopen(const proto::FsopenComman
 	return reply(0);
 }
 
-ServerConversation::Next ServerConversation::on_source(const proto::SourceCommand &c)
+ServerConversation::Next ServerConversation::on(const proto::SourceCommand &c)
 {
-	if (source_) {
-		say("source respecified");
+	if (repeated(source_.has_value(), "source"))
 		return reply(EINVAL);
-	}
 	source_ = c.value;
 	return reply(0);
 }
 
-ServerConversation::Next ServerConversation::on_mntopts(const proto::MntOptsCommand &c)
+/* OPTS as the helper allows it: 0, or -EPERM with the reason said. */
+int ServerConversation::vet_kernel_options(const std::string &opts) const
 {
-	if (kernel_opts_) {
-		say("mount options respecified");
-		return reply(EINVAL);
-	}
 	const bool allow_other_ok = caller_.is_root() || conf_.user_allow_other;
 	std::string bad;
-	if (check_kernel_options(c.value, allow_other_ok, &bad) < 0) {
+	if (check_kernel_options(opts, allow_other_ok, &bad) < 0) {
 		if (bad == "allow_other" || bad == "allow_root")
 			say("option %s only allowed if 'user_allow_other' is set in %s",
 			    bad.c_str(), kFuseConfPath);
@@ -398,37 +375,41 @@ ServerConversation::Next ServerConversation::on_mntopts(const proto::MntOptsComm
 		else
 			say("mount option %s is set by the helper, not the server",
 			    printable(bad).c_str());
-		return reply(EPERM);
+		return err::kNotPermitted;
 	}
 	/* The server may add restrictions, never access the caller did not ask for. */
 	const CallerMountOptions &floor = opts_.mount_opts;
-	if (check_widening_options(c.value, floor.allow_other, floor.allow_root, &bad) < 0) {
+	if (check_widening_options(opts, floor.allow_other, floor.allow_root, &bad) < 0) {
 		say("option %s was not given by the caller", bad.c_str());
-		return reply(EPERM);
+		return err::kNotPermitted;
 	}
-	kernel_opts_ = c.value;
-	return reply(0);
+	return 0;
 }
 
-ServerConversation::Next ServerConversation::on_mtabopts(const proto::MtabOptsCommand &c)
+ServerConversation::Next ServerConversation::on(const proto::MntOptsCommand &c)
 {
-	if (mtab_) {
-		say("mtab options respecified");
+	if (repeated(kernel_opts_.has_value(), "mount options"))
 		return reply(EINVAL);
-	}
-	MtabOptions m;
-	if (int r = filter_mtab_options(c.value, caller_, &m); r < 0)
-		return reply(r);
-	mtab_ = std::move(m);
-	return reply(0);
+	const int r = vet_kernel_options(c.value);
+	if (r == 0)
+		kernel_opts_ = c.value;
+	return reply(r);
 }
 
-ServerConversation::Next ServerConversation::on_mountpoint(const proto::MountpointCommand &c)
+ServerConversation::Next ServerConversation::on(const proto::MtabOptsCommand &c)
 {
-	if (mountpoint_) {
-		say("mount point respecified");
+	if (repeated(mtab_.has_value(), "mtab options"))
 		return reply(EINVAL);
-	}
+	auto m = filter_mtab_options(c.value, caller_);
+	if (m)
+		mtab_ = std::move(*m);
+	return reply(m.error());
+}
+
+ServerConversation::Next ServerConversation::on(const proto::MountpointCommand &c)
+{
+	if (repeated(mountpoint_.has_value(), "mount point"))
+		return reply(EINVAL);
 	/* Only the mountpoint: covering the source or another argument is not asked for. */
 	if (!is_mountpoint_argument(opts_.args, c.path)) {
 		say("mount point must be in command line arguments");
@@ -441,7 +422,7 @@ ServerConversation::Next ServerConversation::on_mountpoint(const proto::Mountpoi
 	return reply(0);
 }
 
-ServerConversation::Next ServerConversation::on_mount(const proto::MountCommand &c)
+ServerConversation::Next ServerConversation::on(const proto::MountCommand &c)
 {
 	if (mounted_) {
 		say("mount command repeated");
@@ -491,7 +472,7 @@ ServerConversation::Next ServerConversation::on_mount(const proto::MountCommand 
 	return Next::Continue;
 }
 
-ServerConversation::Next ServerConversation::on_bye(const proto::ByeCommand &c)
+ServerConversation::Next ServerConversation::on(const proto::ByeCommand &c)
 {
 	exit_code_ = static_cast<int>(c.exitcode);
 	if (c.exitcode != 0) {

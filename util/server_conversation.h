@@ -48,14 +48,15 @@ private:
 	 */
 	Result<Packet> receive();
 	Next handle_packet(std::span<const std::byte> packet);
-	Next on_open(const proto::OpenCommand &c);
-	Next on_fsopen(const proto::FsopenCommand &c);
-	Next on_source(const proto::SourceCommand &c);
-	Next on_mntopts(const proto::MntOptsCommand &c);
-	Next on_mtabopts(const proto::MtabOptsCommand &c);
-	Next on_mountpoint(const proto::MountpointCommand &c);
-	Next on_mount(const proto::MountCommand &c);
-	Next on_bye(const proto::ByeCommand &c);
+	Next on(const proto::OpenCommand &c);
+	Next on(const proto::FsopenCommand &c);
+	Next on(const proto::SourceCommand &c);
+	Next on(const proto::MntOptsCommand &c);
+	int vet_kernel_options(const std::string &opts) const;
+	Next on(const proto::MtabOptsCommand &c);
+	Next on(const proto::MountpointCommand &c);
+	Next on(const proto::MountCommand &c);
+	Next on(const proto::ByeCommand &c);
 
 	/* A send may wait for a server that stops reading: never past the deadline. */
 	void bound_send_by_deadline();

@@ -17,11 +17,11 @@
 namespace fsvc::helper
 {
 
-std::optional<std::string> service_socket_path(const std::string &subtype)
+Result<std::string> service_socket_path(const std::string &subtype)
 {
 	std::string path = std::string(kSocketDir) + "/" + subtype;
 	if (path.size() >= sizeof(sockaddr_un{}.sun_path))
-		return std::nullopt;
+		return Error{-ENAMETOOLONG};
 	return path;
 }
 
@@ -43,7 +43,7 @@ Result<UniqueFD> connect_service(const Caller &caller, const std::string &subtyp
 	auto path = service_socket_path(subtype);
 	if (!path) {
 		say("filesystem type name `%s' is too long", printable(subtype).c_str());
-		return Error{-ENAMETOOLONG};
+		return Error{path.error()};
 	}
 	UniqueFD sock(socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
 	if (!sock.isValid()) {

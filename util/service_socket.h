@@ -16,8 +16,8 @@
 namespace fsvc::helper
 {
 
-/* "<socket dir>/<subtype>", or nullopt if it does not fit sun_path. */
-std::optional<std::string> service_socket_path(const std::string &subtype);
+/* "<socket dir>/<subtype>"; -ENAMETOOLONG when it does not fit sun_path. */
+Result<std::string> service_socket_path(const std::string &subtype);
 
 /* --check: is there a socket for subtype that the caller may write to? */
 bool service_available(const Caller &caller, const std::string &subtype);
