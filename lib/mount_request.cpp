@@ -3,6 +3,7 @@
 
 #include "core/option_list.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <sys/mount.h>
@@ -171,14 +172,10 @@ std::optional<std::string> join(const std::vector<std::string> &v)
 bool is_service_only_option(const char *opt)
 {
 	/* Mount flags libfuse 3.19 knows and 3.14's fuse_session_new() rejects. */
-	static constexpr const char *kNewerFlags[] = {"symfollow", "nosymfollow", "nodiratime",
-						      "nostrictatime"};
-	if (std::string_view(opt).starts_with("x-"))
-		return true;
-	for (const char *f : kNewerFlags)
-		if (std::strcmp(opt, f) == 0)
-			return true;
-	return false;
+	static constexpr std::string_view kNewerFlags[] = {"symfollow", "nosymfollow", "nodiratime",
+							   "nostrictatime"};
+	const std::string_view o = opt;
+	return o.starts_with("x-") || std::ranges::find(kNewerFlags, o) != std::end(kNewerFlags);
 }
 
 Result<MountRequest> compute_mount_request(const std::vector<std::string> &args)

@@ -75,9 +75,9 @@ void print_usage(bool to_stderr)
 	    kDeadlineFactor);
 }
 
-Result<Options> parse_options(int argc, const char *const *argv, const Caller &caller)
+Result<CommandLine> parse_command_line(int argc, const char *const *argv, const Caller &caller)
 {
-	Options o;
+	CommandLine o;
 	bool check = false;
 	bool have_type = false;
 	bool helper_flags = true; /* until "--" */

@@ -35,7 +35,7 @@ inline constexpr int kMaxTimeoutSeconds = 24 * 3600;
 
 enum class Mode { Mount, Check, Help, Version };
 
-struct Options {
+struct CommandLine {
 	Mode mode = Mode::Mount;
 	std::string type;    /* as given after -t */
 	std::string subtype; /* type without fuse. / fuseblk. */
@@ -56,7 +56,7 @@ Result<std::string> subtype_of(std::string_view type);
  * Parse argv. Prints a one-line reason and returns -EINVAL on a bad command
  * line; -EPERM when a non-root caller uses a root-only flag.
  */
-Result<Options> parse_options(int argc, const char *const *argv, const Caller &caller);
+Result<CommandLine> parse_command_line(int argc, const char *const *argv, const Caller &caller);
 
 /* The --help text. */
 void print_usage(bool to_stderr);

@@ -62,7 +62,7 @@ int main(int argc, char *argv[])
 	if (check_installation(caller) < 0)
 		return EXIT_FAILURE;
 
-	auto opts = parse_options(argc, argv, caller);
+	auto opts = parse_command_line(argc, argv, caller);
 	if (!opts)
 		return EXIT_FAILURE;
 

@@ -127,10 +127,8 @@ int check_widening_options(std::string_view opts, bool allow_other, bool allow_r
 
 bool has_kernel_option(std::string_view opts, std::string_view key)
 {
-	for (const KernelOption &o : split_kernel_options(opts))
-		if (o.key == key)
-			return true;
-	return false;
+	const std::vector<KernelOption> list = split_kernel_options(opts);
+	return std::ranges::find(list, key, &KernelOption::key) != list.end();
 }
 
 NewApiFlags translate_ms_flags(uint32_t f)

@@ -10,6 +10,7 @@
  * "PROGRAM#SOURCE" source) as `PROGRAM SOURCE MOUNTPOINT -o OPTIONS`.
  * See mount.fuse-service(8).
  */
+#include <algorithm>
 #include <cerrno>
 #include <cstdarg>
 #include <cstdio>
@@ -58,11 +59,9 @@ struct Request {
 /* Options that only mean something to mount(8) itself. */
 bool mount8_only(std::string_view o)
 {
-	for (std::string_view x :
-	     {"", "user", "nouser", "users", "auto", "noauto", "_netdev", "nofail", "defaults"})
-		if (o == x)
-			return true;
-	return false;
+	static constexpr std::string_view kMount8Only[] = {
+	    "", "user", "nouser", "users", "auto", "noauto", "_netdev", "nofail", "defaults"};
+	return std::ranges::find(kMount8Only, o) != std::end(kMount8Only);
 }
 
 void add_options(Request &r, std::string_view list)

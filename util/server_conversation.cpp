@@ -63,7 +63,7 @@ const char *command_name(uint32_t magic)
 } // namespace
 
 ServerConversation::ServerConversation(const Caller &caller, const FuseConf &conf,
-				       const Options &opts, UniqueFD sock)
+				       const CommandLine &opts, UniqueFD sock)
     : caller_(caller), conf_(conf), opts_(opts), sock_(std::move(sock)),
       deadline_(std::chrono::steady_clock::now() + std::chrono::milliseconds(opts.deadline_ms()))
 {

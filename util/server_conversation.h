@@ -27,7 +27,7 @@ namespace fsvc::helper
 class ServerConversation
 {
 public:
-	ServerConversation(const Caller &caller, const FuseConf &conf, const Options &opts,
+	ServerConversation(const Caller &caller, const FuseConf &conf, const CommandLine &opts,
 			   UniqueFD sock);
 	~ServerConversation();
 	ServerConversation(const ServerConversation &) = delete;
@@ -66,7 +66,7 @@ private:
 
 	const Caller &caller_;
 	const FuseConf &conf_;
-	const Options &opts_;
+	const CommandLine &opts_;
 	UniqueFD sock_;
 	UniqueFD fusedev_;
 	std::chrono::steady_clock::time_point deadline_;

@@ -87,11 +87,11 @@ TEST(FuseConf, BadLineShowsOnlyAShortExcerpt)
 		EXPECT_EQ(pr.text.find("Secret"), std::string::npos);
 }
 
-static fsvc::Result<Options> parse(std::vector<const char *> argv)
+static fsvc::Result<CommandLine> parse(std::vector<const char *> argv)
 {
 	argv.insert(argv.begin(), "fuservicemount3");
 	Caller c = Caller::current();
-	return parse_options(static_cast<int>(argv.size()), argv.data(), c);
+	return parse_command_line(static_cast<int>(argv.size()), argv.data(), c);
 }
 
 TEST(Options, TypeRemovedAndSubtypeDerived)
@@ -148,7 +148,7 @@ TEST(Options, Timeout)
 /* F3: the whole conversation is bounded too, and --timeout scales that bound. */
 TEST(Options, OverallDeadline)
 {
-	Options o;
+	CommandLine o;
 	EXPECT_EQ(o.deadline_ms(), kDefaultTimeoutMs * kDeadlineFactor);
 	EXPECT_GT(o.deadline_ms(), o.timeout_ms);
 	o.timeout_ms = 1000;
