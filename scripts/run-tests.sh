@@ -60,17 +60,45 @@ if [ $quick -eq 0 ]; then
 	[ -x test/run-valgrind.sh ] && stage "helper tests under valgrind" test/run-valgrind.sh build-valgrind && build_dirs+=(build-valgrind)
 fi
 
-# One closing line for every meson test that ran, in every build.
+# One closing line for every meson test that ran, in every build. A test
+# that reports TAP subtests (hostile: one per case) counts each subtest, read
+# from meson's JUnit log; a failure of such a test outside its subtests (a
+# crash, a timeout, a wrong plan) counts once more.
 python3 - "${build_dirs[@]}" <<'PY'
 import json, sys, os
+import xml.etree.ElementTree as ET
 ok = fail = skip = 0
 for d in sys.argv[1:]:
     log = os.path.join(d, "meson-logs", "testlog.json")
     if not os.path.exists(log):
         continue
+    subtests = {}
+    junit = os.path.join(d, "meson-logs", "testlog.junit.xml")
+    if os.path.exists(junit):
+        for suite in ET.parse(junit).getroot().iter("testsuite"):
+            cases = suite.findall("testcase")
+            # a test with subtests is a testsuite of its own, named project.test
+            name = suite.get("name", "")
+            if "." in name and cases and all(c.get("classname") == name for c in cases):
+                counts = [0, 0, 0]
+                for c in cases:
+                    if c.find("skipped") is not None:
+                        counts[2] += 1
+                    elif c.find("failure") is not None or c.find("error") is not None:
+                        counts[1] += 1
+                    else:
+                        counts[0] += 1
+                subtests[name.split(".", 1)[1]] = counts
     for line in open(log):
-        r = json.loads(line).get("result", "")
-        if r in ("OK", "EXPECTEDFAIL"):
+        entry = json.loads(line)
+        r = entry.get("result", "")
+        good = r in ("OK", "EXPECTEDFAIL")
+        sub = subtests.get(entry.get("name", ""))
+        if sub:
+            ok += sub[0]
+            fail += sub[1] + (0 if good or r == "SKIP" or sub[1] else 1)
+            skip += sub[2]
+        elif good:
             ok += 1
         elif r == "SKIP":
             skip += 1

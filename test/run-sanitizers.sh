@@ -6,7 +6,7 @@
 #   test/run-sanitizers.sh [BUILDDIR] [meson test args...]   (default: build-sanitize)
 #
 # Every binary of the build is instrumented: the library, the helper (and its
-# test twin), the servers, the fake peers and the tests. Sanitizer reports
+# test twin), the servers, the hostile peer and the tests. Sanitizer reports
 # abort the process (abort_on_error), so a finding in a helper that was
 # expected to fail still fails its test: the hostile and helper suites treat
 # death by a signal, or any stderr line that is not the helper's own

@@ -11,7 +11,6 @@ set -u
 HELPER=$BUILD/util/fuservicemount3-test
 FRONTEND=$BUILD/util/mount.fuse-service-test
 SERVER=$BUILD/test/helper/fsvc-test-server
-FAKE=$BUILD/test/helper/fsvc-fake-server
 SHIM=$BUILD/test/helper/fsvc-fstat-fail-shim.so
 NO_CLOSE_RANGE=$BUILD/test/helper/fsvc-no-close-range
 SOCKDIR=$BUILD/test-run/filesystems
@@ -70,13 +69,13 @@ start_activator() {
 	chmod "$mode" "$SOCKDIR/$sub"
 }
 
-# fake SUBTYPE STEP... : a scripted peer logging to $WORK/fake.log
-start_fake() {
-	local sub=$1
-	shift
-	: >"$WORK/fake.log"
-	chmod 666 "$WORK/fake.log"
-	start_activator "$sub" 0666 "$FAKE" "$WORK/fake.log" "$@"
+# start_server SUBTYPE SOCKMODE [ARGS...]: serve SUBTYPE with the test server,
+# which reports what it saw (hello flags, argv, file requests) to $WORK/report.
+start_server() {
+	local sub=$1 mode=$2
+	shift 2
+	: >"$WORK/report"
+	start_activator "$sub" "$mode" "$SERVER" --report="$WORK/report" "$@"
 }
 
 # The setuid copy of the helper, reachable by nobody.
@@ -145,17 +144,7 @@ is_mounted() { awk -v m="$1" '$5 == m {f=1} END {exit !f}' /proc/self/mountinfo;
 mount_opts() { awk -v m="$1" '$5 == m {print $6 "," $(NF)}' /proc/self/mountinfo; }
 
 err_has() { grep -qF -- "$1" "$WORK/err" || { echo "stderr was:" >&2; cat "$WORK/err" >&2; false; }; }
-log_has() { grep -qxF -- "$1" "$WORK/fake.log" || { echo "fake log was:" >&2; cat "$WORK/fake.log" >&2; false; }; }
-
-# wait_fake_done: the fake peer finished its script (DONE, STEP-FAILED or EOF).
-wait_fake_done() {
-	local i
-	for i in $(seq 1 600); do
-		grep -qE '^(DONE|STEP-FAILED|EOF|NOT-EOF|UNKNOWN-STEP)' "$WORK/fake.log" && return 0
-		sleep 0.05
-	done
-	return 1
-}
+report_has() { grep -qxF -- "$1" "$WORK/report" || { echo "server report was:" >&2; cat "$WORK/report" >&2; false; }; }
 
 # nothing_left: no mount under $WORK and no server process of ours alive.
 nothing_left() {

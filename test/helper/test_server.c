@@ -11,9 +11,22 @@
  * cannot open anything itself. `-o create=PATH` asks the helper to create
  * PATH (O_CREAT, mode 0666) before the mount.
  *
+ * More files, named by the user: `-o file=PATH` (repeatable) and `-o
+ * opath=PATH` are requested with OPEN (O_RDONLY, O_PATH), `-o bdev=PATH` with
+ * BDEV (block size `-o blocksize=N`, default none). Their fds are closed at
+ * once; a refusal is not fatal, the test reads it from the report.
+ *
  * Usage (by the socket activator, one process per connection):
  *   fsvc-test-server [--file-root] [--fail-before-mount=N] [--no-goodbye]
+ *                    [--delay=MS] [--report=FILE]
  * and, from the user via the helper: SOURCE MOUNTPOINT [-o backing=PATH,...]
+ *
+ * --delay waits that long before reading the command line (a slow server);
+ * --report appends what the server saw to FILE, one line each:
+ *   HELLO allow_other=0|1 fuseblk=0|1   (what the helper offered)
+ *   ARGV a|b|...                         (the command line it received)
+ *   OPEN PATH -> ERRNO                   (0, or the errno of the refusal;
+ *   BDEV PATH -> ERRNO                    every file request, backing too)
  */
 #define FUSE_USE_VERSION 319
 
@@ -22,6 +35,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,24 +55,68 @@ static struct {
 	struct timespec mtime;
 } fs;
 
+#define MAX_EXTRA 16
+
+/* A file the user named for the server to request. */
+struct extra_file {
+	char *path;
+	int open_flags;
+	int blockdev;
+};
+
 struct cli {
 	char *backing;
 	char *create;
 	char *source;
+	unsigned int blocksize;
 	int nonopts;
+	struct extra_file extra[MAX_EXTRA];
+	int nextra;
 };
+
+enum { KEY_FILE, KEY_OPATH, KEY_BDEV };
 
 static const struct fuse_opt cli_opts[] = {
     {"backing=%s", offsetof(struct cli, backing), 0},
     {"create=%s", offsetof(struct cli, create), 0},
+    {"blocksize=%u", offsetof(struct cli, blocksize), 0},
+    FUSE_OPT_KEY("file=", KEY_FILE),
+    FUSE_OPT_KEY("opath=", KEY_OPATH),
+    FUSE_OPT_KEY("bdev=", KEY_BDEV),
     FUSE_OPT_END,
 };
+
+static FILE *report;
+
+static void report_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void report_line(const char *fmt, ...)
+{
+	va_list ap;
+	if (!report)
+		return;
+	va_start(ap, fmt);
+	vfprintf(report, fmt, ap);
+	va_end(ap);
+	fputc('\n', report);
+	fflush(report);
+}
 
 /* The first positional argument is the source; the second stays for the mountpoint. */
 static int cli_proc(void *data, const char *arg, int key, struct fuse_args *outargs)
 {
 	struct cli *c = data;
 	(void)outargs;
+	if (key == KEY_FILE || key == KEY_OPATH || key == KEY_BDEV) {
+		if (c->nextra == MAX_EXTRA)
+			return -1;
+		struct extra_file *f = &c->extra[c->nextra++];
+		f->path = strdup(strchr(arg, '=') + 1);
+		if (!f->path)
+			return -1;
+		f->open_flags = key == KEY_OPATH ? O_PATH : O_RDONLY;
+		f->blockdev = key == KEY_BDEV;
+		return 0;
+	}
 	if (key != FUSE_OPT_KEY_NONOPT)
 		return 1;
 	if (c->nonopts++ == 0) {
@@ -244,6 +302,19 @@ static int load_backing(int fd)
 	return n < 0 ? -errno : 0;
 }
 
+/* Request one file; the fd (or the negative errno of the refusal) in *fdp. */
+static int request(struct fuse_service *sf, const struct extra_file *f, unsigned int blocksize,
+		   int *fdp)
+{
+	int r = f->blockdev
+		    ? fuse_service_request_blockdev(sf, f->path, f->open_flags, 0, 0, blocksize)
+		    : fuse_service_request_file(sf, f->path, f->open_flags, 0, 0);
+	if (r < 0 || (r = fuse_service_receive_file(sf, f->path, fdp)) < 0)
+		return r;
+	report_line("%s %s -> %d", f->blockdev ? "BDEV" : "OPEN", f->path, *fdp < 0 ? -*fdp : 0);
+	return 0;
+}
+
 int main(int argc, char *argv[])
 {
 	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
@@ -253,6 +324,7 @@ int main(int argc, char *argv[])
 	struct cli cli = {0};
 	int fail_before_mount = 0;
 	int no_goodbye = 0;
+	int delay_ms = 0;
 	int ret = 1;
 
 	/* The server's own knobs, set by the test on the activator's command line. */
@@ -264,6 +336,10 @@ int main(int argc, char *argv[])
 			fail_before_mount = atoi(argv[i] + 20);
 		else if (strcmp(argv[i], "--no-goodbye") == 0)
 			no_goodbye = 1;
+		else if (strncmp(argv[i], "--delay=", 8) == 0)
+			delay_ms = atoi(argv[i] + 8);
+		else if (strncmp(argv[i], "--report=", 9) == 0)
+			report = fopen(argv[i] + 9, "ae");
 		else
 			fuse_opt_add_arg(&args, argv[i]);
 	}
@@ -275,17 +351,34 @@ int main(int argc, char *argv[])
 		fprintf(stderr, "fsvc-test-server: must be started by a socket activator\n");
 		goto out;
 	}
+	report_line("HELLO allow_other=%d fuseblk=%d", fuse_service_can_allow_other(sf),
+		    fuse_service_can_fuseblk(sf));
+	if (delay_ms)
+		nanosleep(&(struct timespec){delay_ms / 1000, (delay_ms % 1000) * 1000000L}, NULL);
 	if (fuse_service_append_args(sf, &args) < 0)
 		goto out_bye;
+	if (report) {
+		fputs("ARGV ", report);
+		for (int i = 0; i < args.argc; i++)
+			fprintf(report, "%s%s", i ? "|" : "", args.argv[i]);
+		report_line("%s", "");
+	}
 	if (fuse_opt_parse(&args, &cli, cli_opts, cli_proc) < 0)
 		goto out_bye;
 	if (fuse_service_parse_cmdline_opts(&args, &opts) != 0)
 		goto out_bye;
 
+	for (int i = 0; i < cli.nextra; i++) {
+		int fd = -1;
+		if (request(sf, &cli.extra[i], cli.blocksize, &fd) < 0)
+			goto out_opts;
+		if (fd >= 0)
+			close(fd);
+	}
 	if (cli.backing) {
 		int fd = -1;
-		if (fuse_service_request_file(sf, cli.backing, O_RDONLY, 0, 0) < 0 ||
-		    fuse_service_receive_file(sf, cli.backing, &fd) < 0)
+		const struct extra_file f = {cli.backing, O_RDONLY, 0};
+		if (request(sf, &f, 0, &fd) < 0)
 			goto out_opts;
 		if (fd < 0) {
 			fprintf(stderr, "fsvc-test-server: %s: %s\n", cli.backing, strerror(-fd));
@@ -343,6 +436,10 @@ out:
 	free(cli.backing);
 	free(cli.create);
 	free(cli.source);
+	for (int i = 0; i < cli.nextra; i++)
+		free(cli.extra[i].path);
+	if (report)
+		fclose(report);
 	free(fs.buf);
 	return ret;
 }

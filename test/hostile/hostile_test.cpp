@@ -2,7 +2,10 @@
 /*
  * Adversarial servers against the real helper.
  *
- *   hostile-test --helper PATH --socket-dir DIR SCENARIO   run one case (a meson test)
+ *   hostile-test --tap [-jN] --helper PATH --socket-dir DIR [SCENARIO...]
+ *                     every case (or those named), each in its own process, N
+ *                     at a time (default 2): one TAP line per case (the meson test)
+ *   hostile-test --helper PATH --socket-dir DIR SCENARIO   run one case
  *   hostile-test --list                                    the case names
  *   hostile-test --serve SCENARIO WORKDIR                  the fake server, as started
  *                                                          by systemd-socket-activate
@@ -16,6 +19,7 @@
 
 #include "driver.h"
 #include "scenarios.h"
+#include "tap_runner.h"
 
 using namespace fsvc::hostile;
 
@@ -31,16 +35,58 @@ int serve(const char *name, const char *workdir)
 		std::fprintf(stderr, "hostile server: not socket-activated for a known case\n");
 		return 2;
 	}
-	Conversation c(3, Paths{workdir});
+	HostilePeer c(3, Paths{workdir});
 	s->serve(c);
 	c.write_report();
 	return 0;
 }
 
+std::string self_path()
+{
+	char self[PATH_MAX] = {};
+	if (::readlink("/proc/self/exe", self, sizeof(self) - 1) < 0)
+		return "";
+	return self;
+}
+
+int usage();
+
+/* The meson test: every case (or the ones named) as TAP subtests. */
+int tap(int argc, char **argv)
+{
+	TapRun run;
+	run.self = self_path();
+	int i = 2;
+	if (i < argc && std::strncmp(argv[i], "-j", 2) == 0) {
+		const int n = std::atoi(argv[i] + 2);
+		if (n < 1)
+			return usage();
+		run.jobs = static_cast<unsigned>(n);
+		i++;
+	}
+	if (argc - i < 4 || std::strcmp(argv[i], "--helper") != 0 ||
+	    std::strcmp(argv[i + 2], "--socket-dir") != 0 || run.self.empty())
+		return usage();
+	run.case_args.assign(argv + i, argv + i + 4);
+	for (i += 4; i < argc; i++) {
+		if (!find_scenario(argv[i])) {
+			std::fprintf(stderr, "hostile-test: no case named '%s'\n", argv[i]);
+			return 2;
+		}
+		run.names.push_back(argv[i]);
+	}
+	if (run.names.empty())
+		for (const Scenario &s : all_scenarios())
+			run.names.push_back(s.name);
+	return run_tap(run);
+}
+
 int usage()
 {
-	std::fprintf(stderr, "usage: hostile-test --helper PATH --socket-dir DIR SCENARIO\n"
-			     "       hostile-test --list\n");
+	std::fprintf(
+	    stderr, "usage: hostile-test --tap [-jN] --helper PATH --socket-dir DIR [SCENARIO...]\n"
+		    "       hostile-test --helper PATH --socket-dir DIR SCENARIO\n"
+		    "       hostile-test --list\n");
 	return 2;
 }
 
@@ -48,6 +94,8 @@ int usage()
 
 int main(int argc, char **argv)
 {
+	if (argc >= 2 && std::strcmp(argv[1], "--tap") == 0)
+		return tap(argc, argv);
 	if (argc == 4 && std::strcmp(argv[1], "--serve") == 0)
 		return serve(argv[2], argv[3]);
 	if (argc == 2 && std::strcmp(argv[1], "--list") == 0) {
@@ -63,8 +111,8 @@ int main(int argc, char **argv)
 		std::fprintf(stderr, "hostile-test: no case named '%s'\n", argv[5]);
 		return 2;
 	}
-	char self[PATH_MAX] = {};
-	if (::readlink("/proc/self/exe", self, sizeof(self) - 1) < 0)
+	const std::string self = self_path();
+	if (self.empty())
 		return 1;
 	DriverConfig cfg{argv[2], argv[4], self, ""};
 	if (const char *w = std::getenv("FSVC_HELPER_WRAPPER"))

@@ -27,7 +27,7 @@ const std::string kNotAnArgument = "/etc/shadow";
 /* ---- building blocks ---------------------------------------------------- */
 
 /* Send bytes the helper must refuse with SIMPLE_REPLY err, and survive. */
-void refused(Conversation &c, const RawPacket &p, int err, const char *what)
+void refused(HostilePeer &c, const RawPacket &p, int err, const char *what)
 {
 	if (!c.start())
 		return;
@@ -42,7 +42,7 @@ void refused(Conversation &c, const RawPacket &p, int err, const char *what)
 }
 
 /* A well-formed command the helper must refuse with err, changing nothing. */
-void refused_command(Conversation &c, const proto::Command &cmd, int err, const char *what)
+void refused_command(HostilePeer &c, const proto::Command &cmd, int err, const char *what)
 {
 	if (!c.start())
 		return;
@@ -53,7 +53,7 @@ void refused_command(Conversation &c, const proto::Command &cmd, int err, const 
 }
 
 /* An OPEN/BDEV the helper must refuse with OPEN_REPLY {err, echoed}. */
-void refused_open(Conversation &c, const RawPacket &p, const std::string &echoed, int err,
+void refused_open(HostilePeer &c, const RawPacket &p, const std::string &echoed, int err,
 		  const char *what)
 {
 	if (!c.start())
@@ -69,7 +69,7 @@ void refused_open(Conversation &c, const RawPacket &p, const std::string &echoed
 }
 
 /* Bytes after which the helper must give up and hang up without a reply. */
-void fatal(Conversation &c, const RawPacket &p, const char *what)
+void fatal(HostilePeer &c, const RawPacket &p, const char *what)
 {
 	if (!c.start())
 		return;
@@ -81,7 +81,7 @@ void fatal(Conversation &c, const RawPacket &p, const char *what)
 }
 
 /* A malformed HELLO_REPLY: the helper must give up. */
-void fatal_hello_reply(Conversation &c, const RawPacket &p, const char *what)
+void fatal_hello_reply(HostilePeer &c, const RawPacket &p, const char *what)
 {
 	if (!c.recv_hello())
 		return;
@@ -93,7 +93,7 @@ void fatal_hello_reply(Conversation &c, const RawPacket &p, const char *what)
 }
 
 /* A one-shot command sent twice: the second is EINVAL, nothing else changes. */
-void repeated(Conversation &c, const proto::Command &cmd, const char *what)
+void repeated(HostilePeer &c, const proto::Command &cmd, const char *what)
 {
 	if (!c.start() || !c.command(cmd, 0, what))
 		return;
@@ -109,7 +109,7 @@ void repeated(Conversation &c, const proto::Command &cmd, const char *what)
  * helper never sees it; an older kernel delivers it, and the helper must then
  * end the conversation.
  */
-void pushed_fd(Conversation &c, const proto::Command &cmd, std::span<const int> fds,
+void pushed_fd(HostilePeer &c, const proto::Command &cmd, std::span<const int> fds,
 	       const char *what)
 {
 	auto before = c.fds();
@@ -144,7 +144,7 @@ proto::OpenCommand open_cmd(const std::string &path, uint32_t flags = O_RDONLY)
 	return o;
 }
 
-void crash(Conversation &c)
+void crash(HostilePeer &c)
 {
 	/* The report first: the driver must still learn that we got this far. */
 	c.write_report();
@@ -156,61 +156,61 @@ void crash(Conversation &c)
 }
 
 /* Unmount what a successful DOIT left, as the server's admin would. */
-void unmount_all(Conversation &c, const std::string &path)
+void unmount_all(HostilePeer &c, const std::string &path)
 {
-	for (int i = 0; i < 4 && !Conversation::mounts_at(path).empty(); i++)
+	for (int i = 0; i < 4 && !HostilePeer::mounts_at(path).empty(); i++)
 		if (::umount2(path.c_str(), MNT_DETACH) < 0)
 			c.fail("umount %s: %s", path.c_str(), std::strerror(errno));
 }
 
 /* ---- hello phase -------------------------------------------------------- */
 
-void hello_reply_short(Conversation &c)
+void hello_reply_short(HostilePeer &c)
 {
 	fatal_hello_reply(c, RawPacket(proto::kHelloReply), "4-byte HELLO_REPLY");
 }
 
-void hello_reply_truncated(Conversation &c)
+void hello_reply_truncated(HostilePeer &c)
 {
 	fatal_hello_reply(c, RawPacket(proto::kHelloReply).u16(1), "6-byte HELLO_REPLY");
 }
 
-void hello_reply_long(Conversation &c)
+void hello_reply_long(HostilePeer &c)
 {
 	fatal_hello_reply(c, RawPacket(proto::kHelloReply).u16(1).u16(0).u32(0),
 			  "12-byte HELLO_REPLY");
 }
 
-void hello_reply_oversize(Conversation &c)
+void hello_reply_oversize(HostilePeer &c)
 {
 	fatal_hello_reply(c, RawPacket(proto::kHelloReply).u16(1).u16(0).fill(70000, 0),
 			  "70 KiB HELLO_REPLY");
 }
 
-void hello_reply_wrong_magic(Conversation &c)
+void hello_reply_wrong_magic(HostilePeer &c)
 {
 	fatal_hello_reply(c, RawPacket(proto::kSimpleReply).u16(1).u16(0), "REPL as HELLO_REPLY");
 }
 
-void hello_reply_padding(Conversation &c)
+void hello_reply_padding(HostilePeer &c)
 {
 	fatal_hello_reply(c, RawPacket(proto::kHelloReply).u16(1).u16(1),
 			  "HELLO_REPLY with nonzero padding");
 }
 
-void hello_reply_version(Conversation &c)
+void hello_reply_version(HostilePeer &c)
 {
 	fatal_hello_reply(c, RawPacket(proto::kHelloReply).u16(2).u16(0),
 			  "HELLO_REPLY with version 2");
 }
 
-void hello_reply_version0(Conversation &c)
+void hello_reply_version0(HostilePeer &c)
 {
 	fatal_hello_reply(c, RawPacket(proto::kHelloReply).u16(0).u16(0),
 			  "HELLO_REPLY with version 0");
 }
 
-void hello_reply_empty_packet(Conversation &c)
+void hello_reply_empty_packet(HostilePeer &c)
 {
 	if (!c.recv_hello())
 		return;
@@ -221,7 +221,7 @@ void hello_reply_empty_packet(Conversation &c)
 	c.expect_hangup("empty packet instead of HELLO_REPLY");
 }
 
-void hello_reply_with_fd(Conversation &c)
+void hello_reply_with_fd(HostilePeer &c)
 {
 	if (!c.recv_hello())
 		return;
@@ -241,30 +241,30 @@ void hello_reply_with_fd(Conversation &c)
 		c.bye();
 }
 
-void hang_before_reading(Conversation &c)
+void hang_before_reading(HostilePeer &c)
 {
 	/* Never read the hello: the helper must time out (it runs with --timeout=2). */
 	c.expect_hangup_unread("silent server, hello unread");
 }
 
-void hang_before_hello_reply(Conversation &c)
+void hang_before_hello_reply(HostilePeer &c)
 {
 	if (c.recv_hello())
 		c.expect_hangup("silent server after hello");
 }
 
-void hang_after_files(Conversation &c)
+void hang_after_files(HostilePeer &c)
 {
 	if (c.start())
 		c.expect_hangup("silent server after the files");
 }
 
-void close_before_hello_reply(Conversation &c)
+void close_before_hello_reply(HostilePeer &c)
 {
 	(void)c.recv_hello(); /* and return: the connection closes without a word */
 }
 
-void crash_before_hello_reply(Conversation &c)
+void crash_before_hello_reply(HostilePeer &c)
 {
 	if (c.recv_hello())
 		crash(c);
@@ -272,36 +272,36 @@ void crash_before_hello_reply(Conversation &c)
 
 /* ---- command phase: OPEN / BDEV ------------------------------------------ */
 
-void open_short(Conversation &c)
+void open_short(HostilePeer &c)
 {
 	refused_open(c, RawPacket(proto::kOpenCmd).u32(0).u32(0), "?", EINVAL, "8-byte OPEN");
 }
 
-void open_missing_nul(Conversation &c)
+void open_missing_nul(HostilePeer &c)
 {
 	refused_open(c, open_packet(0, c.paths().src()), "?", EINVAL, "OPEN path without NUL");
 }
 
-void open_empty_path(Conversation &c)
+void open_empty_path(HostilePeer &c)
 {
 	refused_open(c, open_packet(0, std::string_view("\0", 1)), "?", EINVAL,
 		     "OPEN with an empty path");
 }
 
-void open_inner_nul(Conversation &c)
+void open_inner_nul(HostilePeer &c)
 {
 	const std::string bytes = c.paths().src() + std::string("\0/etc/shadow\0", 13);
 	refused_open(c, open_packet(0, bytes), "?", EINVAL, "OPEN path with a NUL inside");
 }
 
-void open_unknown_flags(Conversation &c)
+void open_unknown_flags(HostilePeer &c)
 {
 	const std::string bytes = c.paths().src() + std::string(1, '\0');
 	refused_open(c, open_packet(0x2, bytes), c.paths().src(), EINVAL,
 		     "OPEN with unknown request flags");
 }
 
-void bdev_regular_file(Conversation &c)
+void bdev_regular_file(HostilePeer &c)
 {
 	if (!c.start())
 		return;
@@ -315,7 +315,7 @@ void bdev_regular_file(Conversation &c)
 	c.bye();
 }
 
-void open_not_in_args(Conversation &c)
+void open_not_in_args(HostilePeer &c)
 {
 	if (!c.start())
 		return;
@@ -326,7 +326,7 @@ void open_not_in_args(Conversation &c)
 	c.bye();
 }
 
-void open_path_verbatim(Conversation &c)
+void open_path_verbatim(HostilePeer &c)
 {
 	/* The source was given as "<dir>/./src": that spelling, and only it. */
 	if (!c.start())
@@ -345,7 +345,7 @@ void open_path_verbatim(Conversation &c)
 	c.bye();
 }
 
-void open_quiet_missing(Conversation &c)
+void open_quiet_missing(HostilePeer &c)
 {
 	/* QUIET: the helper answers ENOENT and prints nothing about the file. */
 	if (!c.start())
@@ -359,7 +359,7 @@ void open_quiet_missing(Conversation &c)
 	c.bye();
 }
 
-void open_flood_granted(Conversation &c)
+void open_flood_granted(HostilePeer &c)
 {
 	if (!c.start())
 		return;
@@ -379,7 +379,7 @@ void open_flood_granted(Conversation &c)
 	c.bye();
 }
 
-void open_flood_refused(Conversation &c)
+void open_flood_refused(HostilePeer &c)
 {
 	if (!c.start())
 		return;
@@ -400,64 +400,64 @@ void open_flood_refused(Conversation &c)
 
 /* ---- command phase: fixed-size commands ---------------------------------- */
 
-void type_short(Conversation &c)
+void type_short(HostilePeer &c)
 {
 	refused(c, RawPacket(proto::kFsopenCmd).u16(0), EINVAL, "6-byte TYPE");
 }
 
-void type_long(Conversation &c)
+void type_long(HostilePeer &c)
 {
 	refused(c, RawPacket(proto::kFsopenCmd).u32(0).u32(0), EINVAL, "12-byte TYPE");
 }
 
-void type_unknown_flags(Conversation &c)
+void type_unknown_flags(HostilePeer &c)
 {
 	refused(c, RawPacket(proto::kFsopenCmd).u32(0x4), EINVAL, "TYPE with unknown flags");
 }
 
-void type_repeat(Conversation &c)
+void type_repeat(HostilePeer &c)
 {
 	repeated(c, proto::FsopenCommand{0}, "TYPE");
 }
 
-void doit_short(Conversation &c)
+void doit_short(HostilePeer &c)
 {
 	refused(c, RawPacket(proto::kMountCmd).u16(0), EINVAL, "6-byte DOIT");
 }
 
-void doit_long(Conversation &c)
+void doit_long(HostilePeer &c)
 {
 	refused(c, RawPacket(proto::kMountCmd).u32(kSafeMsFlags).u32(0), EINVAL, "12-byte DOIT");
 }
 
-void bye_short(Conversation &c)
+void bye_short(HostilePeer &c)
 {
 	refused(c, RawPacket(proto::kByeCmd).u16(0), EINVAL, "6-byte BYEE");
 }
 
 /* ---- command phase: strings ---------------------------------------------- */
 
-void name_missing_nul(Conversation &c)
+void name_missing_nul(HostilePeer &c)
 {
 	refused(c, RawPacket(proto::kSourceCmd).str("hostile"), EINVAL, "NAME without NUL");
 }
 
-void name_empty(Conversation &c)
+void name_empty(HostilePeer &c)
 {
 	refused(c, RawPacket(proto::kSourceCmd).nul(), EINVAL, "empty NAME");
 }
 
-void name_bare_magic(Conversation &c)
+void name_bare_magic(HostilePeer &c)
 {
 	refused(c, RawPacket(proto::kSourceCmd), EINVAL, "NAME with no string at all");
 }
 
-void name_repeat(Conversation &c)
+void name_repeat(HostilePeer &c)
 {
 	repeated(c, proto::SourceCommand{"hostile"}, "NAME");
 }
 
-void name_max_size(Conversation &c)
+void name_max_size(HostilePeer &c)
 {
 	/* Exactly 64 KiB: legal on the wire, so the helper must answer, not die. */
 	if (!c.start())
@@ -475,18 +475,18 @@ void name_max_size(Conversation &c)
 	c.bye();
 }
 
-void opts_missing_nul(Conversation &c)
+void opts_missing_nul(HostilePeer &c)
 {
 	refused(c, RawPacket(proto::kMntOptsCmd).str("default_permissions"), EINVAL,
 		"OPTS without NUL");
 }
 
-void opts_empty(Conversation &c)
+void opts_empty(HostilePeer &c)
 {
 	refused(c, RawPacket(proto::kMntOptsCmd).nul(), EINVAL, "empty OPTS");
 }
 
-void opts_inner_nul(Conversation &c)
+void opts_inner_nul(HostilePeer &c)
 {
 	refused(
 	    c,
@@ -494,22 +494,22 @@ void opts_inner_nul(Conversation &c)
 	    EINVAL, "OPTS with a NUL inside");
 }
 
-void opts_repeat(Conversation &c)
+void opts_repeat(HostilePeer &c)
 {
 	repeated(c, proto::MntOptsCommand{"default_permissions"}, "OPTS");
 }
 
-void mtab_missing_nul(Conversation &c)
+void mtab_missing_nul(HostilePeer &c)
 {
 	refused(c, RawPacket(proto::kMtabOptsCmd).str("-n"), EINVAL, "MTAB without NUL");
 }
 
-void mtab_empty(Conversation &c)
+void mtab_empty(HostilePeer &c)
 {
 	refused(c, RawPacket(proto::kMtabOptsCmd).nul(), EINVAL, "empty MTAB");
 }
 
-void mtab_repeat(Conversation &c)
+void mtab_repeat(HostilePeer &c)
 {
 	repeated(c, proto::MtabOptsCommand{"-n"}, "MTAB");
 }
@@ -523,34 +523,34 @@ RawPacket mntp_packet(uint16_t fmt, uint16_t padding, std::string_view path_byte
 	return p;
 }
 
-void mntp_padding(Conversation &c)
+void mntp_padding(HostilePeer &c)
 {
 	refused(c, mntp_packet(kFmtDir, 1, c.paths().mnt() + std::string(1, '\0')), EINVAL,
 		"MNTP with nonzero padding");
 }
 
-void mntp_bad_format(Conversation &c)
+void mntp_bad_format(HostilePeer &c)
 {
 	refused(c, mntp_packet(0x2000 /* S_IFCHR */, 0, c.paths().mnt() + std::string(1, '\0')),
 		EINVAL, "MNTP expecting S_IFCHR");
 }
 
-void mntp_missing_nul(Conversation &c)
+void mntp_missing_nul(HostilePeer &c)
 {
 	refused(c, mntp_packet(kFmtDir, 0, c.paths().mnt()), EINVAL, "MNTP without NUL");
 }
 
-void mntp_empty(Conversation &c)
+void mntp_empty(HostilePeer &c)
 {
 	refused(c, mntp_packet(kFmtDir, 0, std::string_view("\0", 1)), EINVAL, "empty MNTP");
 }
 
-void mntp_short(Conversation &c)
+void mntp_short(HostilePeer &c)
 {
 	refused(c, RawPacket(proto::kMountpointCmd).u16(kFmtDir), EINVAL, "6-byte MNTP");
 }
 
-void mntp_not_in_args(Conversation &c)
+void mntp_not_in_args(HostilePeer &c)
 {
 	if (!c.start())
 		return;
@@ -561,25 +561,25 @@ void mntp_not_in_args(Conversation &c)
 	c.bye();
 }
 
-void mntp_option_value(Conversation &c)
+void mntp_option_value(HostilePeer &c)
 {
 	/* rootonly appears only as "-o cache=<dir>/rootonly": not a mountpoint. */
 	refused_command(c, proto::MountpointCommand{kFmtDir, c.paths().rootonly()}, EINVAL,
 			"MNTP of a path that is only an option value");
 }
 
-void mntp_repeat(Conversation &c)
+void mntp_repeat(HostilePeer &c)
 {
 	repeated(c, proto::MountpointCommand{kFmtDir, c.paths().mnt()}, "MNTP");
 }
 
-void mntp_dir_as_file(Conversation &c)
+void mntp_dir_as_file(HostilePeer &c)
 {
 	refused_command(c, proto::MountpointCommand{kFmtReg, c.paths().mnt()}, EISDIR,
 			"MNTP expecting a file on a directory");
 }
 
-void mntp_file_as_dir(Conversation &c)
+void mntp_file_as_dir(HostilePeer &c)
 {
 	refused_command(c, proto::MountpointCommand{kFmtDir, c.paths().file()}, ENOTDIR,
 			"MNTP expecting a directory on a file");
@@ -587,12 +587,12 @@ void mntp_file_as_dir(Conversation &c)
 
 /* ---- command phase: order ------------------------------------------------- */
 
-void doit_first(Conversation &c)
+void doit_first(HostilePeer &c)
 {
 	refused_command(c, proto::MountCommand{kSafeMsFlags}, EINVAL, "DOIT before anything");
 }
 
-void doit_without_mntp(Conversation &c)
+void doit_without_mntp(HostilePeer &c)
 {
 	if (!c.start() || !c.command(proto::FsopenCommand{0}, 0, "TYPE") ||
 	    !c.command(proto::SourceCommand{"hostile"}, 0, "NAME"))
@@ -600,12 +600,12 @@ void doit_without_mntp(Conversation &c)
 	auto before = c.fds();
 	c.command(proto::MountCommand{kSafeMsFlags}, EINVAL, "DOIT without MNTP");
 	c.expect_same_fds(before, "DOIT without MNTP");
-	if (!Conversation::mounts_at(c.paths().dir).empty())
+	if (!HostilePeer::mounts_at(c.paths().dir).empty())
 		c.fail("DOIT without MNTP mounted something");
 	c.bye();
 }
 
-void doit_without_name(Conversation &c)
+void doit_without_name(HostilePeer &c)
 {
 	if (!c.start() || !c.command(proto::FsopenCommand{0}, 0, "TYPE") ||
 	    !c.command(proto::MountpointCommand{kFmtDir, c.paths().mnt()}, 0, "MNTP"))
@@ -613,19 +613,19 @@ void doit_without_name(Conversation &c)
 	auto before = c.fds();
 	c.command(proto::MountCommand{kSafeMsFlags}, EINVAL, "DOIT without NAME");
 	c.expect_same_fds(before, "DOIT without NAME");
-	if (!Conversation::mounts_at(c.paths().dir).empty())
+	if (!HostilePeer::mounts_at(c.paths().dir).empty())
 		c.fail("DOIT without NAME mounted something");
 	c.bye();
 }
 
-void doit_repeat(Conversation &c)
+void doit_repeat(HostilePeer &c)
 {
 	if (!c.start() || !c.prepare_mount(c.paths().mnt()) ||
 	    !c.command(proto::MountCommand{kSafeMsFlags}, 0, "DOIT"))
 		return;
-	auto first = Conversation::mounts_at(c.paths().mnt());
+	auto first = HostilePeer::mounts_at(c.paths().mnt());
 	c.command(proto::MountCommand{kSafeMsFlags}, EINVAL, "second DOIT");
-	auto second = Conversation::mounts_at(c.paths().mnt());
+	auto second = HostilePeer::mounts_at(c.paths().mnt());
 	if (first.size() != 1 || second.size() != 1)
 		c.fail("mounts on the mountpoint: %zu after DOIT, %zu after a second DOIT",
 		       first.size(), second.size());
@@ -635,22 +635,22 @@ void doit_repeat(Conversation &c)
 
 /* ---- command phase: bytes that end the conversation ----------------------- */
 
-void unknown_magic(Conversation &c)
+void unknown_magic(HostilePeer &c)
 {
 	fatal(c, RawPacket(0x58585858 /* XXXX */).u32(0), "unknown magic");
 }
 
-void reply_magic_as_command(Conversation &c)
+void reply_magic_as_command(HostilePeer &c)
 {
 	fatal(c, RawPacket(proto::kSimpleReply).u32(0), "REPL sent as a command");
 }
 
-void hello_as_command(Conversation &c)
+void hello_as_command(HostilePeer &c)
 {
 	fatal(c, RawPacket(proto::kHelloReply).u16(1).u16(0), "second HELLO_REPLY");
 }
 
-void command_two_bytes(Conversation &c)
+void command_two_bytes(HostilePeer &c)
 {
 	if (!c.start())
 		return;
@@ -662,7 +662,7 @@ void command_two_bytes(Conversation &c)
 	c.expect_hangup("2-byte command");
 }
 
-void command_empty_packet(Conversation &c)
+void command_empty_packet(HostilePeer &c)
 {
 	if (!c.start())
 		return;
@@ -673,14 +673,14 @@ void command_empty_packet(Conversation &c)
 	c.expect_hangup("empty packet");
 }
 
-void command_oversize(Conversation &c)
+void command_oversize(HostilePeer &c)
 {
 	RawPacket p(proto::kSourceCmd);
 	p.fill(70000, 'x').nul();
 	fatal(c, p, "70 KiB NAME");
 }
 
-void command_oversize_open(Conversation &c)
+void command_oversize_open(HostilePeer &c)
 {
 	/* Just over the cap, with a path that would be allowed. */
 	RawPacket p = open_packet(0, c.paths().src());
@@ -690,7 +690,7 @@ void command_oversize_open(Conversation &c)
 
 /* ---- fds pushed at the helper --------------------------------------------- */
 
-void push_fd_with_name(Conversation &c)
+void push_fd_with_name(HostilePeer &c)
 {
 	if (!c.start())
 		return;
@@ -698,7 +698,7 @@ void push_fd_with_name(Conversation &c)
 	pushed_fd(c, proto::SourceCommand{"hostile"}, fds, "NAME + fd");
 }
 
-void push_two_fds_with_open(Conversation &c)
+void push_two_fds_with_open(HostilePeer &c)
 {
 	if (!c.start())
 		return;
@@ -706,19 +706,19 @@ void push_two_fds_with_open(Conversation &c)
 	pushed_fd(c, open_cmd(c.paths().src()), fds, "OPEN + 2 fds");
 }
 
-void push_fusedev_back(Conversation &c)
+void push_fusedev_back(HostilePeer &c)
 {
 	if (!c.start() || !c.prepare_mount(c.paths().mnt()))
 		return;
 	const int fds[] = {c.fusedev()};
 	pushed_fd(c, proto::MountCommand{kSafeMsFlags}, fds, "DOIT + the fuse device");
-	if (!Conversation::mounts_at(c.paths().mnt()).empty()) {
+	if (!HostilePeer::mounts_at(c.paths().mnt()).empty()) {
 		c.fail("DOIT carrying an fd mounted");
 		unmount_all(c, c.paths().mnt());
 	}
 }
 
-void push_socket_fd(Conversation &c)
+void push_socket_fd(HostilePeer &c)
 {
 	if (!c.start())
 		return;
@@ -728,31 +728,31 @@ void push_socket_fd(Conversation &c)
 
 /* ---- ending without a goodbye ---------------------------------------------- */
 
-void close_after_files(Conversation &c)
+void close_after_files(HostilePeer &c)
 {
 	(void)c.start(); /* and return: closed without BYEE */
 }
 
-void close_after_mntp(Conversation &c)
+void close_after_mntp(HostilePeer &c)
 {
 	if (c.start())
 		(void)c.prepare_mount(c.paths().mnt());
 }
 
-void crash_mid_conversation(Conversation &c)
+void crash_mid_conversation(HostilePeer &c)
 {
 	if (c.start() && c.command(proto::FsopenCommand{0}, 0, "TYPE") &&
 	    c.command(proto::SourceCommand{"hostile"}, 0, "NAME"))
 		crash(c);
 }
 
-void bye_failure(Conversation &c)
+void bye_failure(HostilePeer &c)
 {
 	if (c.start())
 		c.bye(1);
 }
 
-void bye_after_doit_refused(Conversation &c)
+void bye_after_doit_refused(HostilePeer &c)
 {
 	/* DOIT on a mountpoint whose fs type the helper refuses, then BYEE 1. */
 	if (!c.start())
@@ -768,7 +768,7 @@ void bye_after_doit_refused(Conversation &c)
  * directory the caller may not write. The mount must land on the directory
  * the helper pinned (now "mnt.moved"), or be refused; never on the target.
  */
-void mntp_symlink_swap(Conversation &c)
+void mntp_symlink_swap(HostilePeer &c)
 {
 	if (!c.start() || !c.prepare_mount(c.paths().mnt()))
 		return;
@@ -783,11 +783,11 @@ void mntp_symlink_swap(Conversation &c)
 		return;
 	}
 	auto r = c.simple_reply("DOIT after the swap");
-	if (!Conversation::mounts_at(c.paths().rootonly()).empty())
+	if (!HostilePeer::mounts_at(c.paths().rootonly()).empty())
 		c.fail("the mount followed the swapped-in symlink to %s",
 		       c.paths().rootonly().c_str());
 	if (r && *r == 0) {
-		if (Conversation::mounts_at(moved).size() != 1)
+		if (HostilePeer::mounts_at(moved).size() != 1)
 			c.fail("DOIT succeeded, but not on the pinned directory");
 		else
 			c.note("DOIT after the swap: mounted on the pinned directory");
@@ -804,7 +804,7 @@ void mntp_symlink_swap(Conversation &c)
  * open for writing, so the mount must land on that file, or be refused;
  * never on the newcomer now at the path.
  */
-void mntp_file_swap(Conversation &c)
+void mntp_file_swap(HostilePeer &c)
 {
 	if (!c.start() || !c.prepare_mount(c.paths().file(), kFmtReg))
 		return;
@@ -815,14 +815,14 @@ void mntp_file_swap(Conversation &c)
 		return;
 	}
 	const uint32_t r = c.ask(proto::MountCommand{kSafeMsFlags}, "DOIT after the file swap");
-	if (!Conversation::mounts_at(c.paths().file()).empty())
+	if (!HostilePeer::mounts_at(c.paths().file()).empty())
 		c.fail("the mount landed on the file swapped in after MNTP");
 	if (r == 0) {
-		if (Conversation::mounts_at(orig).size() != 1)
+		if (HostilePeer::mounts_at(orig).size() != 1)
 			c.fail("DOIT succeeded, but not on the checked file");
 		else
 			c.note("DOIT after the swap: mounted on the checked file");
-	} else if (r != Conversation::kNoReply) {
+	} else if (r != HostilePeer::kNoReply) {
 		c.note("DOIT after the file swap: refused with %u", r);
 	}
 	c.bye();
@@ -830,20 +830,35 @@ void mntp_file_swap(Conversation &c)
 
 /* ---- the non-root policy (helper run by nobody) ------------------------------ */
 
-void nobody_type_fuseblk(Conversation &c)
+void nobody_type_fuseblk(HostilePeer &c)
 {
-	refused_command(c, proto::FsopenCommand{proto::kFsopenFuseblk}, EPERM,
-			"TYPE fuseblk as nobody");
+	if (!c.start())
+		return;
+	if (c.hello().flags & proto::kHelloFuseblk)
+		c.fail("the hello offers fuseblk to nobody (flags %u)", c.hello().flags);
+	auto before = c.fds();
+	c.command(proto::FsopenCommand{proto::kFsopenFuseblk}, EPERM, "TYPE fuseblk as nobody");
+	c.expect_same_fds(before, "TYPE fuseblk as nobody");
+	c.bye();
 }
 
-void nobody_allow_other(Conversation &c)
+void nobody_allow_other(HostilePeer &c)
 {
 	if (!c.start())
 		return;
 	/* The hello told us whether fuse.conf lets users ask for it. */
 	const int expected = (c.hello().flags & proto::kHelloAllowOther) ? 0 : EPERM;
-	c.command(proto::MntOptsCommand{"default_permissions,allow_other"}, expected,
-		  "OPTS allow_other as nobody");
+	if (expected == 0) {
+		c.note("fuse.conf has user_allow_other: allow_other is allowed");
+		c.command(proto::MntOptsCommand{"default_permissions,allow_other"}, 0,
+			  "OPTS allow_other as nobody");
+	} else if (c.command(proto::MntOptsCommand{"allow_root"}, EPERM,
+			     "OPTS allow_root as nobody") &&
+		   c.command(proto::MntOptsCommand{"default_permissions,allow_other"}, EPERM,
+			     "OPTS allow_other as nobody")) {
+		c.command(proto::MntOptsCommand{"default_permissions"}, 0,
+			  "OPTS of a harmless option after the refusals");
+	}
 	c.bye();
 }
 
@@ -851,14 +866,14 @@ void nobody_allow_other(Conversation &c)
  * Options the helper itself sets on the kernel mount (fd=, user_id=...):
  * a server that slips them into OPTS must be refused, or overridden.
  */
-void injected_opts(Conversation &c, const char *opts)
+void injected_opts(HostilePeer &c, const char *opts)
 {
 	if (!c.start() || !c.command(proto::FsopenCommand{0}, 0, "TYPE") ||
 	    !c.command(proto::SourceCommand{"hostile"}, 0, "NAME") ||
 	    !c.command(proto::MountpointCommand{kFmtDir, c.paths().mnt()}, 0, "MNTP"))
 		return;
 	const uint32_t r = c.ask(proto::MntOptsCommand{opts}, "OPTS with helper-owned keys");
-	if (r == Conversation::kNoReply)
+	if (r == HostilePeer::kNoReply)
 		return;
 	if (r != 0) {
 		c.note("OPTS '%s': refused with %u", opts, r);
@@ -867,28 +882,28 @@ void injected_opts(Conversation &c, const char *opts)
 	}
 	const uint32_t d = c.ask(proto::MountCommand{kSafeMsFlags}, "DOIT");
 	if (d == 0) {
-		const std::string o = Conversation::mount_options(c.paths().mnt());
+		const std::string o = HostilePeer::mount_options(c.paths().mnt());
 		c.note("mounted with: %s", o.c_str());
 		if (o.find("user_id=65534") == std::string::npos ||
 		    o.find("group_id=65534") == std::string::npos)
 			c.fail("OPTS '%s' changed the mount's owner: %s", opts, o.c_str());
-	} else if (d != Conversation::kNoReply) {
+	} else if (d != HostilePeer::kNoReply) {
 		c.note("OPTS '%s': DOIT refused with %u", opts, d);
 	}
 	c.bye();
 }
 
-void nobody_opts_user_id(Conversation &c)
+void nobody_opts_user_id(HostilePeer &c)
 {
 	injected_opts(c, "user_id=0,group_id=0");
 }
 
-void nobody_opts_fd(Conversation &c)
+void nobody_opts_fd(HostilePeer &c)
 {
 	injected_opts(c, "fd=0,rootmode=40000");
 }
 
-void nobody_open_secret(Conversation &c)
+void nobody_open_secret(HostilePeer &c)
 {
 	if (!c.start())
 		return;
@@ -899,7 +914,7 @@ void nobody_open_secret(Conversation &c)
 	c.bye();
 }
 
-void nobody_open_create(Conversation &c)
+void nobody_open_create(HostilePeer &c)
 {
 	if (!c.start())
 		return;
@@ -913,7 +928,7 @@ void nobody_open_create(Conversation &c)
 	c.bye();
 }
 
-void nobody_mntp_not_writable(Conversation &c)
+void nobody_mntp_not_writable(HostilePeer &c)
 {
 	if (!c.start() || !c.command(proto::FsopenCommand{0}, 0, "TYPE") ||
 	    !c.command(proto::SourceCommand{"hostile"}, 0, "NAME"))
@@ -925,25 +940,25 @@ void nobody_mntp_not_writable(Conversation &c)
 		    c.ask(proto::MountCommand{kSafeMsFlags}, "DOIT on root's directory");
 		if (d == 0)
 			c.fail("nobody mounted on root's directory");
-		else if (d != Conversation::kNoReply)
+		else if (d != HostilePeer::kNoReply)
 			c.note("refused at DOIT with %u", d);
-	} else if (r != Conversation::kNoReply) {
+	} else if (r != HostilePeer::kNoReply) {
 		c.note("refused at MNTP with %u", r);
 	}
-	if (!Conversation::mounts_at(c.paths().rootonly()).empty()) {
+	if (!HostilePeer::mounts_at(c.paths().rootonly()).empty()) {
 		c.fail("mount left on %s", c.paths().rootonly().c_str());
 		unmount_all(c, c.paths().rootonly());
 	}
 	c.bye();
 }
 
-void nobody_unsafe_flags(Conversation &c)
+void nobody_unsafe_flags(HostilePeer &c)
 {
 	/* DOIT without MS_NOSUID | MS_NODEV: the helper must add them back. */
 	if (!c.start() || !c.prepare_mount(c.paths().mnt()) ||
 	    !c.command(proto::MountCommand{0}, 0, "DOIT with suid and dev"))
 		return;
-	const std::string o = Conversation::mount_options(c.paths().mnt());
+	const std::string o = HostilePeer::mount_options(c.paths().mnt());
 	c.note("mounted with: %s", o.c_str());
 	if (o.find("nosuid") == std::string::npos || o.find("nodev") == std::string::npos)
 		c.fail("nobody's mount allows suid or devices: %s", o.c_str());
@@ -971,22 +986,58 @@ bool has_token(const std::string &opts, std::string_view tok)
  * server asks for allow_other and sends DOIT without any flag. Neither may
  * lower the floor (upstream 3.19 mounts rw,suid,dev,exec,allow_other).
  */
-void caller_floor(Conversation &c)
+void caller_floor(HostilePeer &c)
 {
-	if (!c.start() ||
-	    !c.command(proto::MntOptsCommand{"allow_other"}, EPERM,
-		       "OPTS allow_other the caller did not ask for") ||
+	if (!c.start())
+		return;
+	for (const char *lower : {"allow_other", "allow_root", "async", "rw"})
+		if (!c.command(proto::MntOptsCommand{lower}, EPERM,
+			       "OPTS lowering what the caller asked for"))
+			return;
+	if (!c.command(proto::MntOptsCommand{"max_read=131072"}, 0, "OPTS max_read") ||
 	    !c.prepare_mount(c.paths().mnt()) ||
 	    !c.command(proto::MountCommand{0}, 0, "DOIT without any flag"))
 		return;
-	const std::string o = Conversation::mount_options(c.paths().mnt());
+	const std::string o = HostilePeer::mount_options(c.paths().mnt());
 	c.note("mounted with: %s", o.c_str());
-	for (const char *want : {"ro", "nosuid", "nodev", "noexec"})
+	for (const char *want : {"ro", "nosuid", "nodev", "noexec", "noatime", "nodiratime", "sync",
+				 "dirsync", "default_permissions"})
 		if (!has_token(o, want))
 			c.fail("the caller's %s is missing: %s", want, o.c_str());
-	if (has_token(o, "allow_other"))
-		c.fail("the server got allow_other: %s", o.c_str());
+	for (const char *unwanted : {"allow_other", "allow_root", "rw"})
+		if (has_token(o, unwanted))
+			c.fail("the server got %s: %s", unwanted, o.c_str());
 	c.bye();
+}
+
+/* DOIT 0 from the server; expect[] must be among the options, refuse[] not. */
+void doit_no_flags(HostilePeer &c, std::initializer_list<const char *> expect,
+		   std::initializer_list<const char *> refuse)
+{
+	if (!c.start() || !c.prepare_mount(c.paths().mnt()) ||
+	    !c.command(proto::MountCommand{0}, 0, "DOIT without any flag"))
+		return;
+	const std::string o = HostilePeer::mount_options(c.paths().mnt());
+	c.note("mounted with: %s", o.c_str());
+	for (const char *want : expect)
+		if (!has_token(o, want))
+			c.fail("%s is missing: %s", want, o.c_str());
+	for (const char *unwanted : refuse)
+		if (has_token(o, unwanted))
+			c.fail("%s is there: %s", unwanted, o.c_str());
+	c.bye();
+}
+
+/* No -o from the caller: nosuid,nodev all the same (the image is untrusted). */
+void caller_floor_none(HostilePeer &c)
+{
+	doit_no_flags(c, {"nosuid", "nodev"}, {});
+}
+
+/* Root asked for suid,dev: only then may the mount have them. */
+void caller_floor_suid_dev(HostilePeer &c)
+{
+	doit_no_flags(c, {}, {"nosuid", "nodev"});
 }
 
 /*
@@ -994,18 +1045,243 @@ void caller_floor(Conversation &c)
  * mountpoint: the server would cover the source instead (upstream 3.19
  * accepts any positional argument).
  */
-void mntp_source_rootonly(Conversation &c)
+void mntp_source_rootonly(HostilePeer &c)
 {
 	refused_command(c, proto::MountpointCommand{kFmtDir, c.paths().rootonly()}, EINVAL,
 			"MNTP of the source directory");
 }
 
-void mntp_source_mnt(Conversation &c)
+void mntp_source_mnt(HostilePeer &c)
 {
 	refused_command(c, proto::MountpointCommand{kFmtDir, c.paths().mnt()}, EINVAL,
 			"MNTP of the source directory");
 }
 
+/* ---- the caller's arguments ----------------------------------------------- */
+
+/* A third positional argument is neither the source nor the mountpoint. */
+void mntp_third_positional(HostilePeer &c)
+{
+	if (!c.start() || !c.command(proto::MountpointCommand{kFmtDir, c.paths().rootonly()},
+				     EINVAL, "MNTP of the third positional argument"))
+		return;
+	c.command(proto::MountpointCommand{kFmtDir, c.paths().mnt()}, 0, "MNTP of the mountpoint");
+	c.bye();
+}
+
+/* The only positional argument is the mountpoint. */
+void mntp_lone_positional(HostilePeer &c)
+{
+	if (c.start())
+		c.command(proto::MountpointCommand{kFmtDir, c.paths().mnt()}, 0,
+			  "MNTP of the lone positional argument");
+	c.bye();
+}
+
+void mntp_missing(HostilePeer &c)
+{
+	refused_command(c, proto::MountpointCommand{0, c.paths().missing()}, ENOENT,
+			"MNTP of a missing path");
+}
+
+/* Every form in which a caller names a file: -o KEY=PATH, --KEY=PATH, -XPATH,
+ * a positional; anything else is refused (see open_not_in_args). */
+void open_argument_forms(HostilePeer &c)
+{
+	if (!c.start())
+		return;
+	auto before = c.fds();
+	for (const std::string &path : {c.paths().file(), c.paths().at("file.other"),
+					c.paths().secret(), c.paths().rootonly()}) {
+		if (c.send(open_cmd(path)) != 0)
+			return;
+		auto r = c.open_reply("OPEN of a named path");
+		if (r && (r->error != 0 || r->path != path))
+			c.fail("OPEN '%s': reply '%s' error %u", path.c_str(), r->path.c_str(),
+			       r->error);
+	}
+	if (c.send(open_cmd(kNotAnArgument)) == 0)
+		c.expect_open("OPEN of a path not on the command line", kNotAnArgument, EPERM);
+	c.expect_same_fds(before, "OPEN of named paths (their fds are ours, not the helper's)");
+	c.bye();
+}
+
+/* ---- what the hello offers ------------------------------------------------ */
+
+void type_fuseblk(HostilePeer &c)
+{
+	if (!c.start())
+		return;
+	const uint32_t all = proto::kHelloAllowOther | proto::kHelloFuseblk;
+	if (c.hello().flags != all)
+		c.fail("hello to root: flags %u, expected %u", c.hello().flags, all);
+	c.command(proto::FsopenCommand{proto::kFsopenFuseblk}, 0, "TYPE fuseblk as root");
+	c.bye();
+}
+
+/* ---- options the helper owns or bounds ------------------------------------- */
+
+void opts_helper_keys(HostilePeer &c)
+{
+	if (!c.start())
+		return;
+	auto before = c.fds();
+	for (const char *o : {"fd=3", "context=\"a,user_id=0\"", "rootmode=40000", "subtype=evil"})
+		if (!c.command(proto::MntOptsCommand{o}, EPERM, "OPTS with a helper-owned key"))
+			return;
+	c.command(proto::MntOptsCommand{"default_permissions"}, 0, "OPTS without one");
+	c.expect_same_fds(before, "OPTS with helper-owned keys");
+	c.bye();
+}
+
+/* DOIT flags beyond what a mount attribute expresses: MS_BIND, MS_REMOUNT. */
+void doit_forbidden_flags(HostilePeer &c)
+{
+	if (!c.start() || !c.prepare_mount(c.paths().mnt()))
+		return;
+	auto before = c.fds();
+	for (uint32_t flags : {kSafeMsFlags | MS_BIND, kSafeMsFlags | MS_REMOUNT | MS_RDONLY})
+		if (!c.command(proto::MountCommand{flags}, EINVAL, "DOIT with a forbidden flag"))
+			return;
+	if (!HostilePeer::mounts_at(c.paths().mnt()).empty())
+		c.fail("a DOIT with a forbidden flag mounted");
+	c.expect_same_fds(before, "DOIT with forbidden flags");
+	c.bye();
+}
+
+void nobody_mtab_user_forged(HostilePeer &c)
+{
+	if (c.start() &&
+	    c.command(proto::MtabOptsCommand{"user=root"}, EPERM, "MTAB naming someone else"))
+		c.command(proto::MtabOptsCommand{"user=nobody,x-a=1"}, 0, "MTAB naming the caller");
+	c.bye();
+}
+
+void mtab_too_long(HostilePeer &c)
+{
+	if (c.start() && c.command(proto::MtabOptsCommand{"x-big=" + std::string(2000, 'a')},
+				   EINVAL, "2 KB of MTAB options"))
+		c.command(proto::MtabOptsCommand{"x-a=1"}, 0, "small MTAB options");
+	c.bye();
+}
+
+/* OPTS of exactly len bytes that the new mount API accepts. */
+std::string padded_opts(size_t len)
+{
+	std::string s;
+	while (s.size() + 20 + 28 <= len)
+		s += "default_permissions,";
+	std::string n = "131072";
+	n.insert(0, len - s.size() - 9 - n.size(), '0');
+	return s + "max_read=" + n;
+}
+
+/*
+ * MS_SILENT (0x8000) cannot force the mount(2) fallback, and options near a
+ * page cannot push the helper's user_id/group_id out of what the kernel keeps.
+ */
+void nobody_opts_page_silent(HostilePeer &c)
+{
+	const std::string opts = padded_opts(4048);
+	if (!c.start() || !c.command(proto::MntOptsCommand{opts}, 0, "OPTS of 4048 bytes") ||
+	    !c.prepare_mount(c.paths().mnt()) ||
+	    !c.command(proto::MountCommand{kSafeMsFlags | MS_SILENT}, 0, "DOIT with MS_SILENT"))
+		return;
+	const std::string o = HostilePeer::mount_options(c.paths().mnt());
+	if (!has_token(o, "user_id=65534") || !has_token(o, "group_id=65534"))
+		c.fail("the caller's user_id/group_id are not whole: %s", o.c_str());
+	c.bye();
+}
+
+/* ---- ending ------------------------------------------------------------------ */
+
+/* Refused commands do not end the conversation: a goodbye 0 after them is a success. */
+void malformed_then_bye_zero(HostilePeer &c)
+{
+	if (!c.start())
+		return;
+	const std::string mnt = c.paths().mnt() + std::string(1, '\0');
+	const RawPacket refused_simple[] = {
+	    RawPacket(proto::kFsopenCmd).u32(0).nul(), /* 9-byte TYPE */
+	    mntp_packet(0x1000 /* S_IFIFO */, 0, mnt), /* a FIFO mountpoint */
+	    mntp_packet(kFmtDir, 1, mnt),              /* padding */
+	    RawPacket(proto::kSourceCmd).str("abc"),   /* no NUL */
+	};
+	for (const RawPacket &p : refused_simple)
+		if (c.send_raw(p.bytes()) != 0 || !c.expect_simple("malformed command", EINVAL))
+			return;
+	if (c.send_raw(open_packet(0, "abc").bytes()) != 0 ||
+	    !c.expect_open("OPEN without NUL", "?", EINVAL) ||
+	    c.send_raw(open_packet(0x2, std::string_view("/x\0", 3)).bytes()) != 0 ||
+	    !c.expect_open("OPEN with unknown flags", "/x", EINVAL) ||
+	    !c.command(proto::SourceCommand{"ok"}, 0, "NAME after the refusals"))
+		return;
+	c.bye(0);
+}
+
+void bye_zero_unmounted(HostilePeer &c)
+{
+	if (c.start())
+		c.bye(0);
+}
+
+/* A mount made for nobody, then a failing goodbye: the helper takes it down. */
+void nobody_bye_failure_after_mount(HostilePeer &c)
+{
+	if (c.start() && c.prepare_mount(c.paths().mnt()) &&
+	    c.command(proto::MountCommand{kSafeMsFlags}, 0, "DOIT"))
+		c.bye(5);
+}
+
+/* A server that keeps talking (a refused command every 300 ms) is cut off
+ * by the overall deadline (four times --timeout=1), not by the silence one. */
+void spam_refused_commands(HostilePeer &c)
+{
+	if (!c.start())
+		return;
+	const RawPacket refused = RawPacket(proto::kFsopenCmd).u32(0x80);
+	int n = 0;
+	for (;;) {
+		::usleep(300 * 1000);
+		if (c.send_raw(refused.bytes()) != 0)
+			break;
+		auto pkt = c.recv(FdPolicy::AcceptOne, 60000);
+		if (!pkt)
+			break;
+		n++;
+	}
+	c.note("%d refusals before the helper gave up", n);
+	if (n < 2)
+		c.fail(
+		    "only %d refusals: the server was silent long enough for the silence timeout",
+		    n);
+}
+
+/* ---- the non-root policy: the mountpoint as the caller --------------------- */
+
+void nobody_open_secret_quiet(HostilePeer &c)
+{
+	if (!c.start())
+		return;
+	proto::OpenCommand o = open_cmd(c.paths().secret());
+	o.request_flags = proto::kOpenQuiet;
+	if (c.send(o) == 0)
+		c.expect_open("QUIET OPEN of root's 0600 file as nobody", c.paths().secret(),
+			      EACCES);
+	c.bye();
+}
+
+void nobody_mntp_file_not_writable(HostilePeer &c)
+{
+	refused_command(c, proto::MountpointCommand{kFmtReg, c.paths().src()}, EACCES,
+			"MNTP of root's 0644 file as nobody");
+}
+
+void nobody_mntp_lookup(HostilePeer &c)
+{
+	refused_command(c, proto::MountpointCommand{kFmtDir, c.paths().private_mnt()}, EACCES,
+			"MNTP under root's 0700 directory as nobody");
+}
 } // namespace
 
 /* clang-format off */
@@ -1102,8 +1378,30 @@ const std::vector<Scenario> &all_scenarios()
 	{"nobody_unsafe_flags",         R::Nobody, "src",   "mnt",      {},    "unsafe option suid ignored",     nobody_unsafe_flags},
 	{"mntp_source",                 R::Root,   "rootonly", "mnt",   {},    "mount point must be in command line arguments", mntp_source_rootonly},
 	{"nobody_mntp_source",          R::Nobody, "mnt",   "file",     {},    "mount point must be in command line arguments", mntp_source_mnt},
-	{"caller_floor",                R::Root,   "src",   "mnt",      {"-o", "ro,nosuid,nodev,noexec"}, "allow_other was not given by the caller", caller_floor},
-	{"nobody_caller_floor",         R::Nobody, "src",   "mnt",      {"-o", "ro,nosuid,nodev,noexec"}, "unsafe option suid ignored", caller_floor},
+	{"caller_floor",                R::Root,   "src",   "mnt",      {"-o", "ro,nosuid,nodev,noexec,noatime,nodiratime,sync,dirsync,default_permissions"}, "allow_other was not given by the caller", caller_floor},
+	{"nobody_caller_floor",         R::Nobody, "src",   "mnt",      {"-o", "ro,nosuid,nodev,noexec,noatime,nodiratime,sync,dirsync,default_permissions"}, "unsafe option suid ignored", caller_floor},
+	{"caller_floor_none",           R::Root,   "src",   "mnt",      {},    "unsafe option suid ignored", caller_floor_none},
+	{"nobody_caller_floor_none",    R::Nobody, "src",   "mnt",      {},    "unsafe option suid ignored", caller_floor_none},
+	{"caller_floor_suid_dev",       R::Root,   "src",   "mnt",      {"-o", "nosuid,suid,dev"}, "fuse server failed mount", caller_floor_suid_dev},
+	{"mntp_third_positional",       R::Root,   "src",   "mnt",      {"@/rootonly"}, "mount point must be in command line arguments", mntp_third_positional},
+	{"nobody_mntp_third_positional", R::Nobody, "src",  "mnt",      {"@/rootonly"}, "mount point must be in command line arguments", mntp_third_positional},
+	{"mntp_lone_positional",        R::Root,   nullptr, "mnt",      {},    "fuse server failed mount",    mntp_lone_positional},
+	{"nobody_mntp_lone_positional", R::Nobody, nullptr, "mnt",      {},    "fuse server failed mount",    mntp_lone_positional},
+	{"mntp_missing",                R::Root,   "src",   "missing",  {},    "/missing: No such file or directory", mntp_missing},
+	{"open_argument_forms",         R::Root,   "src",   "mnt",      {"-o", "ro,backing=@/file", "--name=@/file.other", "-X@/secret", "@/rootonly"}, "/etc/shadow: file must be in command line arguments", open_argument_forms},
+	{"type_fuseblk",                R::Root,   "src",   "mnt",      {},    "fuse server failed mount",    type_fuseblk},
+	{"opts_helper_keys",            R::Root,   "src",   "mnt",      {},    "mount option fd is set by the helper", opts_helper_keys},
+	{"doit_forbidden_flags",        R::Root,   "src",   "mnt",      {},    "mount flags 0x1000 are not allowed", doit_forbidden_flags},
+	{"nobody_mtab_user_forged",     R::Nobody, "src",   "mnt",      {},    "mtab option user=root does not name the calling user", nobody_mtab_user_forged},
+	{"mtab_too_long",               R::Root,   "src",   "mnt",      {},    "mtab options longer than 1024 bytes", mtab_too_long},
+	{"nobody_opts_page_silent",     R::Nobody, "src",   "mnt",      {},    "fuse server failed mount",    nobody_opts_page_silent},
+	{"malformed_then_bye_zero",     R::Root,   "src",   "mnt",      {},    "malformed fsopen command",    malformed_then_bye_zero, 10, nullptr, true},
+	{"bye_zero_unmounted",          R::Root,   "src",   "mnt",      {},    "",                            bye_zero_unmounted, 10, nullptr, true},
+	{"nobody_bye_failure_after_mount", R::Nobody, "src", "mnt",     {},    "fuse server failed mount",    nobody_bye_failure_after_mount},
+	{"spam_refused_commands",       R::Root,   "src",   "mnt",      {},    "did not finish the mount within 4 seconds", spam_refused_commands, 1},
+	{"nobody_open_secret_quiet",    R::Nobody, "secret", "mnt",     {},    "fuse server failed mount",    nobody_open_secret_quiet, 10, "/secret"},
+	{"nobody_mntp_file_not_writable", R::Nobody, "file", "src",     {},    "/src: Permission denied",     nobody_mntp_file_not_writable},
+	{"nobody_mntp_lookup",          R::Nobody, "src",   "private/mnt", {}, "/private/mnt: Permission denied", nobody_mntp_lookup},
 	};
 	return table;
 }

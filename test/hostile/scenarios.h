@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "conversation.h"
+#include "hostile_peer.h"
 
 namespace fsvc::hostile
 {
@@ -24,15 +24,18 @@ enum class RunAs {
 struct Scenario {
 	const char *name;
 	RunAs as;
-	/* Helper arguments, relative to the work directory ("mnt", "./src"...). */
+	/* Helper arguments, relative to the work directory ("mnt", "./src"...);
+	 * no source: the mountpoint is the only positional argument. */
 	const char *source;
 	const char *mountpoint;
 	std::vector<std::string> extra_args; /* "@" is replaced by the work directory */
-	/* What the helper's stderr must contain (besides the "fuservicemount3: " prefix). */
+	/* What the helper's stderr must contain (besides the "fuservicemount3: " prefix);
+	 * "" for a helper that succeeds and may say nothing. */
 	const char *stderr_has;
-	void (*serve)(Conversation &c);
+	void (*serve)(HostilePeer &c);
 	int timeout_s = 10;                 /* --timeout for root runs: bounds a hanging helper */
 	const char *stderr_lacks = nullptr; /* ...and must not contain */
+	bool succeeds = false;              /* the helper must exit 0, not fail */
 };
 
 const std::vector<Scenario> &all_scenarios();

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The fake server's side of a hostile conversation with the real helper. It
- * speaks raw packets over the socket-activated connection: well-formed ones
- * through the protocol core's encoders, malformed ones built by hand. Every
- * expectation that fails is recorded; the report is read by the driver.
+ * HostilePeer: the fake server's side of a hostile conversation with the
+ * real helper. It speaks raw packets over the socket-activated connection:
+ * well-formed ones through the protocol core's encoders, malformed ones built
+ * by hand. Every expectation that fails is recorded; the report is read by
+ * the driver.
  *
  * It also watches the helper: its fd table (from /proc/<peer pid>/fd, taken
  * only when the helper is blocked waiting for us, so nothing is in flight)
@@ -46,13 +47,15 @@ struct Paths {
 	std::string rootonly() const { return dir + "/rootonly"; } /* root's 0755 dir */
 	std::string secret() const { return dir + "/secret"; }     /* root's 0600 file */
 	std::string missing() const { return dir + "/missing"; }   /* does not exist */
+	/* a directory of the caller's inside root's 0700 one */
+	std::string private_mnt() const { return dir + "/private/mnt"; }
 	std::string report() const { return dir + "/report"; }
 };
 
-class Conversation
+class HostilePeer
 {
 public:
-	Conversation(int sock, Paths paths);
+	HostilePeer(int sock, Paths paths);
 
 	const Paths &paths() const { return paths_; }
 	pid_t helper_pid() const { return peer_; }

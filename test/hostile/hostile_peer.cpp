@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "conversation.h"
+#include "hostile_peer.h"
 
 #include <cerrno>
 #include <chrono>
@@ -72,7 +72,7 @@ std::string unescape(const std::string &s)
 
 } // namespace
 
-Conversation::Conversation(int sock, Paths paths) : sock_(sock), paths_(std::move(paths))
+HostilePeer::HostilePeer(int sock, Paths paths) : sock_(sock), paths_(std::move(paths))
 {
 	ucred cred{};
 	socklen_t len = sizeof(cred);
@@ -82,7 +82,7 @@ Conversation::Conversation(int sock, Paths paths) : sock_(sock), paths_(std::mov
 		fail("SO_PEERCRED: %s", std::strerror(errno));
 }
 
-bool Conversation::fail(const char *fmt, ...)
+bool HostilePeer::fail(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -91,7 +91,7 @@ bool Conversation::fail(const char *fmt, ...)
 	return false;
 }
 
-void Conversation::note(const char *fmt, ...)
+void HostilePeer::note(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -99,7 +99,7 @@ void Conversation::note(const char *fmt, ...)
 	va_end(ap);
 }
 
-void Conversation::write_report() const
+void HostilePeer::write_report() const
 {
 	std::string text;
 	if (failures_.empty())
@@ -117,7 +117,7 @@ void Conversation::write_report() const
 	(void)std::rename(tmp.c_str(), paths_.report().c_str());
 }
 
-int Conversation::send_raw(std::span<const std::byte> bytes, std::span<const int> fds)
+int HostilePeer::send_raw(std::span<const std::byte> bytes, std::span<const int> fds)
 {
 	iovec iov{const_cast<std::byte *>(bytes.data()), bytes.size()};
 	msghdr msg{};
@@ -138,7 +138,7 @@ int Conversation::send_raw(std::span<const std::byte> bytes, std::span<const int
 	return 0;
 }
 
-int Conversation::send(const proto::Command &cmd)
+int HostilePeer::send(const proto::Command &cmd)
 {
 	auto bytes = proto::encode(cmd);
 	if (bytes.empty()) {
@@ -148,12 +148,12 @@ int Conversation::send(const proto::Command &cmd)
 	return send_packet(sock_, bytes);
 }
 
-Result<Packet> Conversation::recv(FdPolicy policy, int timeout_ms)
+Result<Packet> HostilePeer::recv(FdPolicy policy, int timeout_ms)
 {
 	return recv_packet(sock_, policy, timeout_ms);
 }
 
-std::optional<proto::Hello> Conversation::recv_hello()
+std::optional<proto::Hello> HostilePeer::recv_hello()
 {
 	auto pkt = recv(FdPolicy::Refuse);
 	if (!pkt) {
@@ -169,13 +169,13 @@ std::optional<proto::Hello> Conversation::recv_hello()
 	return hello_;
 }
 
-bool Conversation::send_hello_reply()
+bool HostilePeer::send_hello_reply()
 {
 	int r = send_packet(sock_, proto::encode(proto::HelloReply{}));
 	return r == 0 || fail("hello reply: %s", std::strerror(-r));
 }
 
-bool Conversation::recv_files()
+bool HostilePeer::recv_files()
 {
 	auto argv = open_reply("argv file");
 	if (!argv)
@@ -203,7 +203,7 @@ bool Conversation::recv_files()
 	return true;
 }
 
-bool Conversation::lean_helper()
+bool HostilePeer::lean_helper()
 {
 	auto table = fds();
 	if (!table)
@@ -228,7 +228,7 @@ bool Conversation::lean_helper()
 	return true;
 }
 
-std::optional<uint32_t> Conversation::simple_reply(const char *what)
+std::optional<uint32_t> HostilePeer::simple_reply(const char *what)
 {
 	auto pkt = recv(FdPolicy::AcceptOne);
 	if (!pkt) {
@@ -246,7 +246,7 @@ std::optional<uint32_t> Conversation::simple_reply(const char *what)
 	return r->error;
 }
 
-bool Conversation::expect_simple(const char *what, int err)
+bool HostilePeer::expect_simple(const char *what, int err)
 {
 	auto r = simple_reply(what);
 	if (!r)
@@ -258,7 +258,7 @@ bool Conversation::expect_simple(const char *what, int err)
 	return true;
 }
 
-std::optional<OpenReplyRx> Conversation::open_reply(const char *what)
+std::optional<OpenReplyRx> HostilePeer::open_reply(const char *what)
 {
 	auto pkt = recv(FdPolicy::AcceptOne);
 	if (!pkt) {
@@ -278,7 +278,7 @@ std::optional<OpenReplyRx> Conversation::open_reply(const char *what)
 	return OpenReplyRx{r->error, std::move(r->path), std::move(pkt->fd)};
 }
 
-bool Conversation::expect_open(const char *what, std::string_view path, int err)
+bool HostilePeer::expect_open(const char *what, std::string_view path, int err)
 {
 	auto r = open_reply(what);
 	if (!r)
@@ -292,7 +292,7 @@ bool Conversation::expect_open(const char *what, std::string_view path, int err)
 	return true;
 }
 
-uint32_t Conversation::ask(const proto::Command &cmd, const char *what)
+uint32_t HostilePeer::ask(const proto::Command &cmd, const char *what)
 {
 	if (int r = send(cmd); r < 0) {
 		fail("%s: send: %s", what, std::strerror(-r));
@@ -301,7 +301,7 @@ uint32_t Conversation::ask(const proto::Command &cmd, const char *what)
 	return simple_reply(what).value_or(kNoReply);
 }
 
-bool Conversation::command(const proto::Command &cmd, int err, const char *what)
+bool HostilePeer::command(const proto::Command &cmd, int err, const char *what)
 {
 	int r = send(cmd);
 	if (r < 0)
@@ -309,14 +309,14 @@ bool Conversation::command(const proto::Command &cmd, int err, const char *what)
 	return expect_simple(what, err);
 }
 
-bool Conversation::prepare_mount(const std::string &mountpoint, uint16_t fmt)
+bool HostilePeer::prepare_mount(const std::string &mountpoint, uint16_t fmt)
 {
 	return command(proto::FsopenCommand{0}, 0, "TYPE") &&
 	       command(proto::SourceCommand{"hostile"}, 0, "NAME") &&
 	       command(proto::MountpointCommand{fmt, mountpoint}, 0, "MNTP");
 }
 
-bool Conversation::wait_helper_idle()
+bool HostilePeer::wait_helper_idle()
 {
 	const std::string path = "/proc/" + std::to_string(peer_) + "/syscall";
 	for (int i = 0; i < 20000; i++) {
@@ -332,7 +332,7 @@ bool Conversation::wait_helper_idle()
 	return fail("helper %d never blocked waiting for us", peer_);
 }
 
-std::optional<FdTable> Conversation::fds()
+std::optional<FdTable> HostilePeer::fds()
 {
 	if (!wait_helper_idle())
 		return std::nullopt;
@@ -356,7 +356,7 @@ std::optional<FdTable> Conversation::fds()
 	return table;
 }
 
-bool Conversation::expect_same_fds(const std::optional<FdTable> &before, const char *what)
+bool HostilePeer::expect_same_fds(const std::optional<FdTable> &before, const char *what)
 {
 	if (!before)
 		return false;
@@ -377,7 +377,7 @@ bool Conversation::expect_same_fds(const std::optional<FdTable> &before, const c
 	return fail("%s: helper fd table changed:%s", what, diff.str().c_str());
 }
 
-bool Conversation::expect_hangup(const char *what, int timeout_ms)
+bool HostilePeer::expect_hangup(const char *what, int timeout_ms)
 {
 	for (;;) {
 		auto pkt = recv(FdPolicy::AcceptOne, timeout_ms);
@@ -393,7 +393,7 @@ bool Conversation::expect_hangup(const char *what, int timeout_ms)
 	}
 }
 
-bool Conversation::expect_hangup_unread(const char *what, int timeout_ms)
+bool HostilePeer::expect_hangup_unread(const char *what, int timeout_ms)
 {
 	pollfd pfd{sock_, POLLRDHUP, 0};
 	int r;
@@ -405,7 +405,7 @@ bool Conversation::expect_hangup_unread(const char *what, int timeout_ms)
 	return fail("%s: the helper did not hang up", what);
 }
 
-bool Conversation::bye(uint32_t code)
+bool HostilePeer::bye(uint32_t code)
 {
 	int r = send(proto::ByeCommand{code});
 	if (r < 0)
@@ -413,7 +413,7 @@ bool Conversation::bye(uint32_t code)
 	return expect_hangup("after BYEE");
 }
 
-std::vector<std::string> Conversation::mounts_at(const std::string &path)
+std::vector<std::string> HostilePeer::mounts_at(const std::string &path)
 {
 	std::vector<std::string> out;
 	std::ifstream in("/proc/self/mountinfo");
@@ -429,7 +429,7 @@ std::vector<std::string> Conversation::mounts_at(const std::string &path)
 	return out;
 }
 
-std::string Conversation::mount_options(const std::string &path)
+std::string HostilePeer::mount_options(const std::string &path)
 {
 	std::ifstream in("/proc/self/mountinfo");
 	std::string line;
