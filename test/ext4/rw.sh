@@ -142,6 +142,7 @@ t_modes() {
 	fsvc_loop_attach dev "$WORK/img" -r || { fail "losetup"; finish; }
 	: >"$WORK/activator.log"
 	run_helper "$dev" "$MNT" -t "fuse.$SUB"
+	is_mounted "$MNT" || cat "$WORK/err" "$WORK/activator.log" >&2
 	check "read-only block device: mounted" is_mounted "$MNT"
 	check "read-only block device: ro" bash -c "[[ ,$(mount_opts_of), == *,ro,* ]]"
 	check "read-only block device: one line" grep -q "Read-only file system; mounting read-only" "$WORK/activator.log"
