@@ -188,10 +188,10 @@ def ops(m, nobody, extents, ns):
 
     # symlinks, fast and slow
     os.symlink("new", "fast")
-    long_target = "t" * 70 + "/" + "u" * 3000
+    long_target = "t" * 70 + "/" + "u" * (min(bs, 4096) - 72)
     os.symlink(long_target, "slow")
     expect(os.readlink("fast") == "new" and read("fast") == b"x", "fast symlink")
-    expect(os.readlink("slow") == long_target, "slow symlink (3071-byte target)")
+    expect(os.readlink("slow") == long_target, "slow symlink (%d-byte target)" % len(long_target))
 
     # hard links
     os.link("new", "dir/hard")
@@ -274,9 +274,10 @@ def ops(m, nobody, extents, ns):
                "fallocate on a block-mapped file: EOPNOTSUPP (as ext4)")
         data = pattern(32 * bs, 3)
         write("ph", data)
-        expect(fallocate("ph", FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 3 * bs + 10, 10 * bs) == 0 and
-               read("ph") == data[:3 * bs + 10] + bytes(10 * bs) + data[13 * bs + 10:],
-               "fallocate PUNCH_HOLE on a block-mapped file")
+        e = fallocate("ph", FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 3 * bs + 10, 10 * bs)
+        expect(e == 0, "fallocate PUNCH_HOLE on a block-mapped file (errno %d)" % e)
+        expect(read("ph") == data[:3 * bs + 10] + bytes(10 * bs) + data[13 * bs + 10:],
+               "punched: zeros in the range")
     else:
         write("fa", b"")
         expect(fallocate("fa", 0, 0, 64 * bs) == 0 and os.stat("fa").st_size == 64 * bs and
