@@ -6,8 +6,8 @@
  *   tree_walk image FILE [--norecovery]   through libext2fs and open_replayed()
  *   tree_walk dir DIR                     through the kernel (a mounted tree)
  */
+#include "core/unique_fd.h"
 #include "open_replayed.h"
-#include "unique_fd.h"
 
 #include <algorithm>
 #include <cerrno>
