@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "activation.h"
+#include "lib/activation.h"
 
 #include <cerrno>
 #include <climits>

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "cmdline.h"
+#include "lib/cmdline.h"
 
 #include <climits>
 #include <cstddef>
@@ -8,8 +8,8 @@
 
 #include <fuse_lowlevel.h>
 
-#include "mount_options.h"
-#include "service_context.h"
+#include "lib/mount_options.h"
+#include "lib/service_context.h"
 
 namespace fsvc
 {

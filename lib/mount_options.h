@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "result.h"
+#include "core/result.h"
 
 namespace fsvc
 {

@@ -16,11 +16,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "activation.h"
-#include "argv_memfd.h"
-#include "cmdline.h"
-#include "mount_options.h"
-#include "service_context.h"
+#include "core/argv_memfd.h"
+#include "lib/activation.h"
+#include "lib/cmdline.h"
+#include "lib/mount_options.h"
+#include "lib/service_context.h"
 
 using namespace fsvc;
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "service_context.h"
+#include "lib/service_context.h"
 
-#include "activation.h"
+#include "lib/activation.h"
 
 #include <algorithm>
 #include <cerrno>

@@ -12,10 +12,10 @@
 #include <sys/types.h>
 #include <vector>
 
-#include "packet_io.h"
-#include "protocol.h"
-#include "result.h"
-#include "unique_fd.h"
+#include "core/packet_io.h"
+#include "core/protocol.h"
+#include "core/result.h"
+#include "core/unique_fd.h"
 
 struct fuse_args;
 

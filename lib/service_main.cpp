@@ -9,7 +9,7 @@
 
 #include <cstdio>
 
-#include "service_context.h"
+#include "lib/service_context.h"
 
 extern "C" FUSE_SERVICE_EXPORT int fuse_service_main_real(struct fuse_service *sf,
 							  struct fuse_args *args,

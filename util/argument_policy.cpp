@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "argument_policy.h"
+#include "util/argument_policy.h"
 
 #include <vector>
 

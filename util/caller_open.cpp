@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "caller_open.h"
+#include "util/caller_open.h"
 
 #include <cerrno>
 #include <fcntl.h>

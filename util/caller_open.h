@@ -23,9 +23,9 @@
 #include <cstdint>
 #include <string>
 
-#include "privileges.h"
-#include "result.h"
-#include "unique_fd.h"
+#include "core/result.h"
+#include "core/unique_fd.h"
+#include "util/privileges.h"
 
 namespace fsvc::helper
 {

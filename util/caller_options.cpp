@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "caller_options.h"
+#include "util/caller_options.h"
 
 #include <string_view>
 #include <sys/mount.h>
 
-#include "argument_policy.h"
-#include "messages.h"
+#include "util/argument_policy.h"
+#include "util/messages.h"
 
 #ifndef MS_NOSYMFOLLOW
 #define MS_NOSYMFOLLOW 256

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "conversation.h"
+#include "util/conversation.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -12,13 +12,13 @@
 #include <unistd.h>
 #include <vector>
 
-#include "argument_policy.h"
-#include "argv_memfd.h"
-#include "caller_open.h"
-#include "messages.h"
-#include "mount_options.h"
-#include "packet_io.h"
-#include "paths.h"
+#include "core/argv_memfd.h"
+#include "core/packet_io.h"
+#include "util/argument_policy.h"
+#include "util/caller_open.h"
+#include "util/messages.h"
+#include "util/mount_options.h"
+#include "util/paths.h"
 
 namespace fsvc::helper
 {

@@ -2,7 +2,7 @@
 /*
  * The helper's side of the service protocol (PROTOCOL.md §5-§6): hello, the
  * two files every server gets, then one handler per server command until
- * BYEE. All bytes go through lib/core (encode/decode, packet I/O); a server
+ * BYEE. All bytes go through core/ (encode/decode, packet I/O); a server
  * can never pass us a descriptor (FdPolicy::Refuse, SO_PASSRIGHTS off).
  */
 #pragma once
@@ -11,15 +11,15 @@
 #include <optional>
 #include <string>
 
-#include "fuse_conf.h"
-#include "mounter.h"
-#include "mountpoint.h"
-#include "mtab.h"
-#include "options.h"
-#include "packet_io.h"
-#include "privileges.h"
-#include "protocol.h"
-#include "unique_fd.h"
+#include "core/packet_io.h"
+#include "core/protocol.h"
+#include "core/unique_fd.h"
+#include "util/fuse_conf.h"
+#include "util/mounter.h"
+#include "util/mountpoint.h"
+#include "util/mtab.h"
+#include "util/options.h"
+#include "util/privileges.h"
 
 namespace fsvc::helper
 {

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "fuse_conf.h"
+#include "util/fuse_conf.h"
 
 #include <cerrno>
 #include <charconv>
@@ -7,8 +7,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "messages.h"
-#include "unique_fd.h"
+#include "core/unique_fd.h"
+#include "util/messages.h"
 
 namespace fsvc::helper
 {

@@ -9,14 +9,14 @@
 #include <cstdlib>
 #include <unistd.h>
 
-#include "conversation.h"
-#include "fuse_conf.h"
-#include "hygiene.h"
-#include "messages.h"
-#include "options.h"
-#include "paths.h"
-#include "privileges.h"
-#include "service_socket.h"
+#include "util/conversation.h"
+#include "util/fuse_conf.h"
+#include "util/hygiene.h"
+#include "util/messages.h"
+#include "util/options.h"
+#include "util/paths.h"
+#include "util/privileges.h"
+#include "util/service_socket.h"
 
 using namespace fsvc;
 using namespace fsvc::helper;

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "hygiene.h"
+#include "util/hygiene.h"
 
 #include <cerrno>
 #include <climits>
@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "messages.h"
+#include "util/messages.h"
 
 namespace fsvc::helper
 {

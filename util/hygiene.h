@@ -6,7 +6,7 @@
  */
 #pragma once
 
-#include "privileges.h"
+#include "util/privileges.h"
 
 namespace fsvc::helper
 {

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "messages.h"
+#include "util/messages.h"
 
 #include <cstdarg>
 #include <cstdio>

@@ -25,7 +25,7 @@
 #include <vector>
 
 #include "fsvc_config.h"
-#include "messages.h"
+#include "util/messages.h"
 
 #ifdef FSVC_TEST_SOCKET_DIR
 #define FRONTEND_SOCKET_DIR FSVC_TEST_SOCKET_DIR

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "mount_options.h"
+#include "util/mount_options.h"
 
 #include <array>
 #include <cerrno>
 #include <sys/mount.h>
 
-#include "messages.h"
+#include "util/messages.h"
 
 #ifndef MOUNT_ATTR_NOSYMFOLLOW
 #define MOUNT_ATTR_NOSYMFOLLOW 0x00200000

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "mounter.h"
+#include "util/mounter.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -17,8 +17,8 @@
 #include <unistd.h>
 #include <vector>
 
-#include "messages.h"
-#include "mount_options.h"
+#include "util/messages.h"
+#include "util/mount_options.h"
 
 namespace fsvc::helper
 {

@@ -11,9 +11,9 @@
 #include <string>
 #include <sys/types.h>
 
-#include "mountpoint.h"
-#include "result.h"
-#include "unique_fd.h"
+#include "core/result.h"
+#include "core/unique_fd.h"
+#include "util/mountpoint.h"
 
 namespace fsvc::helper
 {

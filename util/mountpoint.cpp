@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "mountpoint.h"
+#include "util/mountpoint.h"
 
 #include <array>
 #include <cerrno>
@@ -13,8 +13,8 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 
-#include "messages.h"
-#include "paths.h"
+#include "util/messages.h"
+#include "util/paths.h"
 
 namespace fsvc::helper
 {

@@ -10,10 +10,10 @@
 #include <cstdint>
 #include <string>
 
-#include "fuse_conf.h"
-#include "privileges.h"
-#include "result.h"
-#include "unique_fd.h"
+#include "core/result.h"
+#include "core/unique_fd.h"
+#include "util/fuse_conf.h"
+#include "util/privileges.h"
 
 namespace fsvc::helper
 {

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "mtab.h"
+#include "util/mtab.h"
 
 #include <cerrno>
 #include <csignal>
@@ -16,9 +16,9 @@
 #include <unistd.h>
 #include <vector>
 
-#include "unique_fd.h"
+#include "core/unique_fd.h"
 
-#include "messages.h"
+#include "util/messages.h"
 
 namespace fsvc::helper
 {

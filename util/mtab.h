@@ -23,7 +23,7 @@
 #include <string>
 #include <string_view>
 
-#include "privileges.h"
+#include "util/privileges.h"
 
 namespace fsvc::helper
 {

@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "options.h"
+#include "util/options.h"
 
 #include <cerrno>
 #include <charconv>
 #include <cstdio>
 
-#include "messages.h"
-#include "paths.h"
+#include "util/messages.h"
+#include "util/paths.h"
 
 namespace fsvc::helper
 {

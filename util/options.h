@@ -16,9 +16,9 @@
 #include <string_view>
 #include <vector>
 
-#include "caller_options.h"
-#include "privileges.h"
-#include "result.h"
+#include "core/result.h"
+#include "util/caller_options.h"
+#include "util/privileges.h"
 
 namespace fsvc::helper
 {

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "service_socket.h"
+#include "util/service_socket.h"
 
 #include <cerrno>
 #include <climits>
@@ -10,9 +10,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "messages.h"
-#include "packet_io.h"
-#include "paths.h"
+#include "core/packet_io.h"
+#include "util/messages.h"
+#include "util/paths.h"
 
 namespace fsvc::helper
 {

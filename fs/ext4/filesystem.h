@@ -35,9 +35,9 @@
 #include <utility>
 #include <vector>
 
+#include "core/result.h"
+#include "core/unique_fd.h"
 #include "open_replayed.h"
-#include "result.h"
-#include "unique_fd.h"
 
 namespace fsvc::ext4
 {

@@ -14,7 +14,7 @@
 #include <unistd.h>
 #include <vector>
 
-#include "argv_memfd.h"
+#include "core/argv_memfd.h"
 #include "test_util.h"
 
 using namespace fsvc;

@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "packet_io.h"
+#include "core/packet_io.h"
 #include "test_util.h"
 
 using namespace fsvc;

@@ -9,7 +9,7 @@
 
 #include <cerrno>
 
-#include "protocol.h"
+#include "core/protocol.h"
 #include "test_util.h"
 
 using namespace fsvc;

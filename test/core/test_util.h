@@ -19,8 +19,8 @@
 #include <utility>
 #include <vector>
 
-#include "protocol.h"
-#include "unique_fd.h"
+#include "core/protocol.h"
+#include "core/unique_fd.h"
 
 namespace fsvc::test
 {

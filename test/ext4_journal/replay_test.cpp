@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* JournalOverlay::scan on journals crafted block by block. */
+#include "core/unique_fd.h"
 #include "journal_builder.h"
 #include "open_replayed.h"
-#include "unique_fd.h"
 
 #include <gtest/gtest.h>
 

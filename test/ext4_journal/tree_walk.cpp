@@ -8,9 +8,9 @@
  *   tree_walk replay FILE                 replay_to_device() on FILE, then
  *                                         the walk of the result as "image"
  */
+#include "core/unique_fd.h"
 #include "open_replayed.h"
 #include "replay_to_device.h"
-#include "unique_fd.h"
 
 #include <algorithm>
 #include <cerrno>

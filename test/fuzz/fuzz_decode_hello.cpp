@@ -2,8 +2,8 @@
 /* Server side: the HELLO the helper sends first. */
 #include <cerrno>
 
+#include "core/protocol.h"
 #include "fuzz_check.h"
-#include "protocol.h"
 
 using namespace fsvc;
 

@@ -2,8 +2,8 @@
 /* Helper side: the server's answer to HELLO. */
 #include <cerrno>
 
+#include "core/protocol.h"
 #include "fuzz_check.h"
-#include "protocol.h"
 
 using namespace fsvc;
 

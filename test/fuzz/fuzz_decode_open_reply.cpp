@@ -3,8 +3,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "core/protocol.h"
 #include "fuzz_check.h"
-#include "protocol.h"
 
 using namespace fsvc;
 

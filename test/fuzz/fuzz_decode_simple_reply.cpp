@@ -2,8 +2,8 @@
 /* Server side: the helper's answer to TYPE, NAME, OPTS, MTAB, MNTP, DOIT. */
 #include <cerrno>
 
+#include "core/protocol.h"
 #include "fuzz_check.h"
-#include "protocol.h"
 
 using namespace fsvc;
 

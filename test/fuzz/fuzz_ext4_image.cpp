@@ -9,9 +9,9 @@
  * extended (sparsely) to the size the superblock declares, so a 3 MiB
  * image with a journal costs ~100 KiB of corpus.
  */
-#include "filesystem.h"
+#include "fs/ext4/filesystem.h"
+#include "fs/ext4/replay/open_replayed.h"
 #include "fuzz_check.h"
-#include "open_replayed.h"
 
 #include <fcntl.h>
 #include <sys/mman.h>

@@ -12,9 +12,9 @@
 #include <string_view>
 #include <vector>
 
-#include "argument_policy.h"
-#include "caller_options.h"
 #include "fuzz_check.h"
+#include "util/argument_policy.h"
+#include "util/caller_options.h"
 
 using namespace fsvc;
 

@@ -7,8 +7,8 @@
 #include <algorithm>
 #include <string_view>
 
-#include "fuse_conf.h"
 #include "fuzz_check.h"
+#include "util/fuse_conf.h"
 
 using namespace fsvc;
 

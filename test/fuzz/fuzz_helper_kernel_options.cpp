@@ -11,7 +11,7 @@
 #include <string_view>
 
 #include "fuzz_check.h"
-#include "mount_options.h"
+#include "util/mount_options.h"
 
 using namespace fsvc;
 

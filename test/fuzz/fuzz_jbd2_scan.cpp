@@ -6,8 +6,8 @@
  * it accepts must hold together: every overlaid block inside the
  * filesystem, find() and apply() agreeing, stats matching.
  */
+#include "fs/ext4/replay/journal_overlay.h"
 #include "fuzz_check.h"
-#include "journal_overlay.h"
 
 #include <cstring>
 #include <string>

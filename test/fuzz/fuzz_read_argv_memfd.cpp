@@ -11,7 +11,7 @@
 #include <unistd.h>
 #include <vector>
 
-#include "argv_memfd.h"
+#include "core/argv_memfd.h"
 #include "fuzz_check.h"
 
 using namespace fsvc;

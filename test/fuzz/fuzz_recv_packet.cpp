@@ -13,8 +13,8 @@
 #include <unistd.h>
 #include <vector>
 
+#include "core/packet_io.h"
 #include "fuzz_check.h"
-#include "packet_io.h"
 
 using namespace fsvc;
 

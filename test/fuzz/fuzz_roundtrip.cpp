@@ -9,8 +9,8 @@
 #include <fuzzer/FuzzedDataProvider.h>
 #include <string>
 
+#include "core/protocol.h"
 #include "fuzz_check.h"
-#include "protocol.h"
 
 using namespace fsvc;
 

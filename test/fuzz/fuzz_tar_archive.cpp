@@ -12,8 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "example/tar_archive.h"
 #include "fuzz_check.h"
-#include "tar_archive.h"
 
 namespace
 {

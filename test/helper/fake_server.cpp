@@ -3,7 +3,7 @@
  * A scripted, deliberately misbehaving service peer for the helper's
  * protocol tests: the edge cases a well-behaved server (test_server.c) never
  * produces. Started by systemd-socket-activate like a real server; talks on
- * fd 3 through lib/core, and logs every answer of the helper, one line per
+ * fd 3 through core/, and logs every answer of the helper, one line per
  * step, for the test to check.
  *
  *   fsvc-fake-server LOGFILE STEP...
@@ -42,9 +42,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "argv_memfd.h"
-#include "packet_io.h"
-#include "protocol.h"
+#include "core/argv_memfd.h"
+#include "core/packet_io.h"
+#include "core/protocol.h"
 
 using namespace fsvc;
 

@@ -15,12 +15,12 @@
 #include <unistd.h>
 #include <vector>
 
-#include "argument_policy.h"
-#include "caller_options.h"
-#include "fuse_conf.h"
-#include "mount_options.h"
-#include "options.h"
-#include "privileges.h"
+#include "util/argument_policy.h"
+#include "util/caller_options.h"
+#include "util/fuse_conf.h"
+#include "util/mount_options.h"
+#include "util/options.h"
+#include "util/privileges.h"
 
 using namespace fsvc::helper;
 

@@ -15,7 +15,7 @@
 #include <thread>
 #include <unistd.h>
 
-#include "argv_memfd.h"
+#include "core/argv_memfd.h"
 
 namespace fsvc::hostile
 {

@@ -20,9 +20,9 @@
 #include <sys/types.h>
 #include <vector>
 
-#include "packet_io.h"
-#include "protocol.h"
-#include "unique_fd.h"
+#include "core/packet_io.h"
+#include "core/protocol.h"
+#include "core/unique_fd.h"
 
 namespace fsvc::hostile
 {

@@ -11,7 +11,7 @@
 #include <fcntl.h>
 #include <systemd/sd-daemon.h>
 
-#include "activation.h"
+#include "lib/activation.h"
 
 int main(int argc, char **argv)
 {

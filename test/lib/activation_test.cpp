@@ -18,7 +18,7 @@
 #include <unistd.h>
 #include <vector>
 
-#include "activation.h"
+#include "lib/activation.h"
 
 #ifndef PROBE_PATH
 #error "PROBE_PATH must name activation_probe"

@@ -10,7 +10,7 @@
 #include <cerrno>
 #include <sys/mount.h>
 
-#include "mount_options.h"
+#include "lib/mount_options.h"
 
 using namespace fsvc;
 using Args = std::vector<std::string>;

@@ -33,10 +33,10 @@
 #include <unistd.h>
 #include <vector>
 
-#include "argv_memfd.h"
-#include "packet_io.h"
-#include "protocol.h"
-#include "test_util.h"
+#include "core/argv_memfd.h"
+#include "core/packet_io.h"
+#include "core/protocol.h"
+#include "test/core/test_util.h"
 
 namespace fsvc::test
 {

@@ -10,7 +10,7 @@
  */
 #pragma once
 
-#include "result.h"
+#include "core/result.h"
 
 #include <ext2fs/ext2fs.h>
 

@@ -4,9 +4,9 @@
  */
 #pragma once
 
+#include "core/result.h"
 #include "journal_overlay.h"
 #include "overlay_io.h"
-#include "result.h"
 
 #include <memory>
 #include <string>

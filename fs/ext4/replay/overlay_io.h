@@ -6,8 +6,8 @@
  */
 #pragma once
 
+#include "core/result.h"
 #include "journal_overlay.h"
-#include "result.h"
 
 #include <ext2fs/ext2fs.h>
 

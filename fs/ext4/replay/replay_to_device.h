@@ -5,8 +5,8 @@
  */
 #pragma once
 
+#include "core/result.h"
 #include "journal_overlay.h"
-#include "result.h"
 
 #include <string>
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "argv_memfd.h"
+#include "core/argv_memfd.h"
 
 #include <cerrno>
 #include <cstdint>
@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "protocol.h"
+#include "core/protocol.h"
 
 namespace fsvc
 {

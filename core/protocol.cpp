@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "protocol.h"
+#include "core/protocol.h"
 
 #include <cerrno>
 #include <optional>

@@ -11,9 +11,9 @@
 
 #include <span>
 
-#include "protocol.h"
-#include "result.h"
-#include "unique_fd.h"
+#include "core/protocol.h"
+#include "core/result.h"
+#include "core/unique_fd.h"
 
 namespace fsvc
 {

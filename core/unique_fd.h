@@ -7,4 +7,4 @@
  */
 #pragma once
 
-#include "../../include/fuse_service_types.hpp"
+#include <fuse_service_types.hpp>

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "packet_io.h"
+#include "core/packet_io.h"
 
 #include <cerrno>
 #include <climits>

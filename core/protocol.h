@@ -16,7 +16,7 @@
 #include <variant>
 #include <vector>
 
-#include "result.h"
+#include "core/result.h"
 
 namespace fsvc::proto
 {

@@ -17,8 +17,8 @@
 #include <string_view>
 #include <vector>
 
-#include "result.h"
-#include "unique_fd.h"
+#include "core/result.h"
+#include "core/unique_fd.h"
 
 namespace fsvc
 {
