@@ -12,7 +12,7 @@
 #include <cstddef>
 #include <vector>
 
-#include "result.h"
+#include "core/result.h"
 
 namespace fsvc::ext4
 {
