@@ -71,6 +71,7 @@ class Model:
         self.dirs = {""}
         self.files = {}  # path -> 'f' regular, 'l' symlink, 'p' fifo, 's' socket
         self.timed = set()
+        self.linked = set()  # paths with more than one name: never timed
         self.n = 0
 
     def name(self):
@@ -82,6 +83,13 @@ class Model:
 
     def touch_dir(self, p):
         self.timed.discard(self.parent(p))
+
+    def untime(self, *paths):
+        """Forget the times of PATHS, their parents and all below them:
+        where the model may be wrong about what an operation changed."""
+        for p in paths:
+            self.touch_dir(p)
+            self.timed = {t for t in self.timed if t != p and not t.startswith(p + "/")}
 
     def join(self, d, n):
         return d + "/" + n if d else n
@@ -116,14 +124,16 @@ class Model:
                     self.dirs.add(q)
                 else:
                     self.files[q] = self.files.pop(p)
-                if p in self.timed:
-                    self.timed.discard(p)
-                    self.timed.add(q)
+                for marks in (self.timed, self.linked):
+                    if p in marks:
+                        marks.discard(p)
+                        marks.add(q)
         elif a in self.files:
             self.files[b] = self.files.pop(a)
-            if a in self.timed:
-                self.timed.discard(a)
-                self.timed.add(b)
+            for marks in (self.timed, self.linked):
+                if a in marks:
+                    marks.discard(a)
+                    marks.add(b)
 
     def remove(self, p):
         if p in self.dirs:
@@ -175,16 +185,16 @@ def generate(seed, count):
                 m.files[m.join(d, names[j])] = "f"
             continue
         if i == huge_at:
-            huge = m.new_path(rnd)
+            # In the root (never renamed) and out of the model: nothing
+            # else touches it before its deletion.
+            huge = m.name()
             off = 4 * GIB + rnd.randrange(GIB)
             add("huge", path=huge, offset=off, seed=rnd.randrange(1 << 30))
             m.touch_dir(huge)
-            m.files[huge] = "f"
             continue
         if i == huge_del and huge is not None:
             add("unlink", path=huge)
             m.touch_dir(huge)
-            m.remove(huge)
             continue
         k = rnd.choices(kinds, wl)[0]
         if k in ("write", "append", "otrunc"):
@@ -197,7 +207,7 @@ def generate(seed, count):
                                rnd.randrange(1, 400000)])
             off = rnd.choice([0, 0, rnd.randrange(0, 200000), rnd.randrange(0, 3 << 20)])
             add(k, path=p, offset=off, size=size, seed=rnd.randrange(1 << 30))
-            m.timed.discard(p)
+            m.untime(p)  # the file may be new to the filesystem too
         elif k == "truncate":
             p = m.regular(rnd)
             if p is None:
@@ -216,8 +226,8 @@ def generate(seed, count):
             if d is None:
                 continue
             add(k, path=d)
+            m.untime(d)
             if not m.children(d):
-                m.touch_dir(d)
                 m.remove(d)
         elif k == "unlink":
             p = m.any_file(rnd)
@@ -243,8 +253,10 @@ def generate(seed, count):
             add(k, src=a, path=b)
             m.touch_dir(b)
             m.files[b] = "f"
-            m.timed.discard(a)  # ctime only, but keep it simple
-            m.timed.discard(b)
+            # A write through either name changes both: the model does
+            # not follow inodes, so neither is timed from now on.
+            m.untime(a, b)
+            m.linked.update((a, b))
         elif k == "rename":
             flavour = rnd.choice(["plain", "plain", "noreplace", "exchange"])
             if rnd.random() < 0.25 and len(m.dirs) > 1:
@@ -260,10 +272,9 @@ def generate(seed, count):
             else:
                 b = m.new_path(rnd)
             add(k, src=a, path=b, flavour=flavour)
+            m.untime(a, b)
             if a in m.dirs and (b == a or b.startswith(a + "/")):
                 continue  # EINVAL on both
-            m.touch_dir(a)
-            m.touch_dir(b)
             if flavour == "exchange":
                 tmp = "\0tmp"
                 m.move(a, tmp)
@@ -287,7 +298,8 @@ def generate(seed, count):
             elif k == "utimens":
                 t = [rnd.randrange(0, 2**33) * 10**9 + rnd.randrange(10**9) for _ in range(2)]
                 add(k, path=p, atime=t[0], mtime=t[1])
-                m.timed.add(p)
+                if p not in m.linked:
+                    m.timed.add(p)
             elif k == "setxattr":
                 if kind not in ("f", "d"):
                     continue
