@@ -210,6 +210,48 @@ t_refuse() {
 	server_gone
 }
 
+# A dirty journal (the recipe of oracle.sh): recovered to the device
+# before a read-write mount serves anything; norecovery serves read-only.
+t_journal() {
+	make_image "-t ext4 -b 4096 -I 256"
+	local dev old
+	exec 9>/run/lock/fsvc-dirty-writeback.lock
+	flock 9
+	old=$(sysctl -n vm.dirty_writeback_centisecs)
+	sysctl -q vm.dirty_writeback_centisecs=0
+	fsvc_loop_attach dev "$WORK/img" || { fail "losetup"; finish; }
+	mount -t ext4 "$dev" "$KMNT" && echo "in the journal" >"$KMNT/d/j" && mkdir "$KMNT/jd" &&
+		python3 -c "import os, sys; os.fsync(os.open(sys.argv[1], os.O_RDONLY))" "$KMNT/d/j" &&
+		cp --sparse=always "$WORK/img" "$WORK/dirty.img"
+	umount "$KMNT"
+	fsvc_loop_detach "$dev"
+	sysctl -q vm.dirty_writeback_centisecs="$old"
+	flock -u 9
+	exec 9>&-
+	mv "$WORK/dirty.img" "$WORK/img"
+	check "the image needs recovery" bash -c "dumpe2fs -h '$WORK/img' 2>/dev/null | grep -q needs_recovery"
+	local sum
+	sum=$(sha256sum <"$WORK/img")
+	: >"$WORK/activator.log"
+	check "norecovery: mounted" mount_rw -o norecovery
+	check "norecovery: read-only" bash -c "[[ ,$(mount_opts_of), == *,ro,* ]]"
+	check "norecovery: one line" grep -q "norecovery, and the journal needs recovery: mounting read-only" \
+		"$WORK/activator.log"
+	umount "$MNT"
+	server_gone
+	check "norecovery: the image is unchanged" [ "$(sha256sum <"$WORK/img")" = "$sum" ]
+	: >"$WORK/activator.log"
+	check "mounted read-write" mount_rw
+	check "read-write" bash -c "[[ ,$(mount_opts_of), == *,rw,* ]]"
+	check "one line: recovered to the device" grep -q "^ext4-service: recovered the journal: 1 transactions" \
+		"$WORK/activator.log"
+	check "the journalled change is there" [ "$(cat "$MNT/d/j")" = "in the journal" ]
+	check "a write after recovery" bash -c "echo after >'$MNT/jd/after'"
+	check "snapshot" python3 "$HERE/rw_ops.py" snapshot "$MNT" "$WORK/snap"
+	after_unmount
+	check "no longer needs recovery" bash -c "! dumpe2fs -h '$WORK/img' 2>/dev/null | grep -q needs_recovery"
+}
+
 case $CASE in
 ops-4k) ops_case "-t ext4 -b 4096 -I 256" ;;
 ops-1k) OPS_FLAGS=--no-ns ops_case "-t ext4 -b 1024 -I 128" ;;
@@ -229,6 +271,7 @@ ops-nobody)
 	after_unmount
 	;;
 htree) t_htree ;;
+journal) t_journal ;;
 modes) t_modes ;;
 refuse) t_refuse ;;
 *)
