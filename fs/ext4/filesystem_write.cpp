@@ -183,6 +183,7 @@ Result<void> Filesystem::close()
 		(void)freeInode(ino);
 	orphans_.clear();
 	nlookup_.clear();
+	opens_.clear();
 	if (!errors_)
 		fs_->super->s_state |= EXT2_VALID_FS;
 	else
@@ -372,11 +373,41 @@ Result<void> Filesystem::dropLink(ext2_ino_t ino, bool dir)
 		return r;
 	if (in->i_links_count > 0)
 		return {};
-	if (auto it = nlookup_.find(ino); it != nlookup_.end() && it->second > 0) {
-		orphans_[ino] = true; /* freed at the last forget */
+	/* Still open: freed at the last release. A directory may still be
+	 * someone's cwd: freed at the kernel's last forget. */
+	bool held = opens_.count(ino) != 0;
+	if (dir)
+		if (auto it = nlookup_.find(ino); it != nlookup_.end() && it->second > 0)
+			held = true;
+	if (held) {
+		orphans_[ino] = true;
 		return {};
 	}
 	return freeInode(ino);
+}
+
+void Filesystem::opened(ext2_ino_t ino)
+{
+	if (!writable_)
+		return;
+	std::lock_guard g(mu_);
+	opens_[ino]++;
+}
+
+void Filesystem::released(ext2_ino_t ino)
+{
+	if (!writable_)
+		return;
+	std::unique_lock dl(dataLock(ino));
+	std::lock_guard g(mu_);
+	auto it = opens_.find(ino);
+	if (it == opens_.end())
+		return;
+	if (--it->second > 0)
+		return;
+	opens_.erase(it);
+	if (orphans_.count(ino))
+		(void)freeInode(ino);
 }
 
 void Filesystem::remember(ext2_ino_t ino, uint64_t n)
@@ -400,7 +431,7 @@ void Filesystem::forget(ext2_ino_t ino, uint64_t n)
 	if (it->second > 0)
 		return;
 	nlookup_.erase(it);
-	if (orphans_.count(ino))
+	if (orphans_.count(ino) && !opens_.count(ino))
 		(void)freeInode(ino);
 }
 
@@ -885,6 +916,32 @@ Result<void> Filesystem::truncateLocked(ext2_ino_t ino, uint64_t size)
 	return {};
 }
 
+Result<void> Filesystem::chmodAcl(ext2_ino_t ino, mode_t mode)
+{
+	struct ext2_xattr_handle *h = nullptr;
+	errcode_t err = ext2fs_xattrs_open(fs_, ino, &h);
+	if (err == EXT2_ET_MISSING_EA_FEATURE)
+		return {};
+	if (!err)
+		err = ext2fs_xattrs_read(h);
+	void *v = nullptr;
+	size_t len = 0;
+	if (!err && ext2fs_xattr_get(h, "system.posix_acl_access", &v, &len) == 0) {
+		std::vector<std::byte> acl(static_cast<std::byte *>(v),
+					   static_cast<std::byte *>(v) + len);
+		ext2fs_free_mem(&v);
+		if (aclChmod(acl, mode))
+			err =
+			    ext2fs_xattr_set(h, "system.posix_acl_access", acl.data(), acl.size());
+	}
+	if (h)
+		ext2fs_xattrs_close(&h);
+	invalidate(ino);
+	if (err)
+		return ext2Error(err, "updating the ACL", ino);
+	return {};
+}
+
 Result<struct stat> Filesystem::setattr(ext2_ino_t ino, const struct stat &attr, int to_set)
 {
 	std::unique_lock dl(dataLock(ino), std::defer_lock);
@@ -896,6 +953,15 @@ Result<struct stat> Filesystem::setattr(ext2_ino_t ino, const struct stat &attr,
 	auto in = readInode(ino);
 	if (!in)
 		return Error{in.error()};
+	if ((to_set & set_attr::mode) && !LINUX_S_ISLNK(in->i_mode)) {
+		/* With FUSE_POSIX_ACL a chmod is ours to carry into the ACL;
+		 * first, as it may rewrite the inode (its xattr block). */
+		if (auto r = chmodAcl(ino, (in->i_mode & S_IFMT) | (attr.st_mode & 07777)); !r)
+			return Error{r.error()};
+		in = readInode(ino);
+		if (!in)
+			return Error{in.error()};
+	}
 	auto t = now();
 	if (to_set & set_attr::size) {
 		if (LINUX_S_ISDIR(in->i_mode))
@@ -1103,18 +1169,20 @@ Result<void> Filesystem::fallocate(ext2_ino_t ino, int mode, uint64_t off, uint6
 		errcode_t err =
 		    ext2fs_fallocate(fs_, EXT2_FALLOCATE_FORCE_UNINIT, ino,
 				     reinterpret_cast<ext2_inode *>(&*cur), ~0ULL, a, b - a);
-		invalidate(ino);
+		/* ext2fs_fallocate() leaves an inode it was handed unwritten
+		 * (i_blocks, the size of the tree): write it, also after a
+		 * failure halfway (what was allocated stays consistent). */
+		auto w = writeInode(ino, *cur);
 		if (err)
 			return ext2Error(err, "allocating", ino);
+		if (!w)
+			return w;
 		if (!(mode & FALLOC_FL_KEEP_SIZE) && end > size) {
-			auto again = readInode(ino);
-			if (!again)
-				return Error{again.error()};
-			err = ext2fs_inode_size_set(fs_, reinterpret_cast<ext2_inode *>(&*again),
-						    end);
+			err =
+			    ext2fs_inode_size_set(fs_, reinterpret_cast<ext2_inode *>(&*cur), end);
 			if (err)
 				return ext2Error(err, "setting the size", ino);
-			if (auto r = writeInode(ino, *again); !r)
+			if (auto r = writeInode(ino, *cur); !r)
 				return r;
 		}
 	}
