@@ -239,6 +239,7 @@ private:
 	Result<void> freeInode(ext2_ino_t ino);
 	Result<ext2_ino_t> newNode(ext2_ino_t parent, std::string_view name, mode_t mode,
 				   dev_t rdev, const Creator &who);
+	Result<Creator> ownerIn(ext2_ino_t parent, const Creator &who, mode_t &mode);
 	Result<mode_t> inheritAcl(ext2_ino_t parent, ext2_ino_t ino, mode_t mode,
 				  const Creator &who);
 	Result<void> truncateLocked(ext2_ino_t ino, uint64_t size);

@@ -435,10 +435,31 @@ void Filesystem::forget(ext2_ino_t ino, uint64_t n)
 		(void)freeInode(ino);
 }
 
+/* The owner of a new node, as inode_init_owner() makes it: under a
+ * set-group-ID directory the group is the directory's, and a new
+ * directory is set-group-ID too. */
+Result<Creator> Filesystem::ownerIn(ext2_ino_t parent, const Creator &who, mode_t &mode)
+{
+	auto p = readInode(parent);
+	if (!p)
+		return Error{p.error()};
+	Creator c = who;
+	if (p->i_mode & S_ISGID) {
+		c.gid = inode_gid(*p);
+		if (S_ISDIR(mode))
+			mode |= S_ISGID;
+	}
+	return c;
+}
+
 /* A new inode linked as @p name in @p parent (not a directory). */
 Result<ext2_ino_t> Filesystem::newNode(ext2_ino_t parent, std::string_view name, mode_t mode,
-				       dev_t rdev, const Creator &who)
+				       dev_t rdev, const Creator &creator)
 {
+	auto owner = ownerIn(parent, creator, mode);
+	if (!owner)
+		return Error{owner.error()};
+	const Creator &who = *owner;
 	if (auto r = checkName(name); !r)
 		return Error{r.error()};
 	auto exists = lookupLocked(parent, name);
@@ -572,9 +593,14 @@ Result<ext2_ino_t> Filesystem::mknod(ext2_ino_t parent, std::string_view name, m
 }
 
 Result<ext2_ino_t> Filesystem::mkdir(ext2_ino_t parent, std::string_view name, mode_t mode,
-				     const Creator &who)
+				     const Creator &creator)
 {
 	std::lock_guard g(mu_);
+	mode = S_IFDIR | (mode & 07777);
+	auto owner = ownerIn(parent, creator, mode);
+	if (!owner)
+		return Error{owner.error()};
+	const Creator &who = *owner;
 	if (auto r = checkName(name); !r)
 		return Error{r.error()};
 	auto exists = lookupLocked(parent, name);
@@ -613,7 +639,7 @@ Result<ext2_ino_t> Filesystem::mkdir(ext2_ino_t parent, std::string_view name, m
 		encodeTime(t, in->i_crtime, &in->i_crtime_extra);
 	if (auto r = writeInode(*ino, *in); !r)
 		return Error{r.error()};
-	if (auto m = inheritAcl(parent, *ino, S_IFDIR | (mode & 07777), who); !m)
+	if (auto m = inheritAcl(parent, *ino, mode, who); !m)
 		return Error{m.error()};
 	if (auto r = touchDir(parent); !r)
 		return Error{r.error()};
@@ -621,9 +647,14 @@ Result<ext2_ino_t> Filesystem::mkdir(ext2_ino_t parent, std::string_view name, m
 }
 
 Result<ext2_ino_t> Filesystem::symlink(ext2_ino_t parent, std::string_view name,
-				       std::string_view target, const Creator &who)
+				       std::string_view target, const Creator &creator)
 {
 	std::lock_guard g(mu_);
+	mode_t lmode = S_IFLNK | 0777;
+	auto owner = ownerIn(parent, creator, lmode);
+	if (!owner)
+		return Error{owner.error()};
+	const Creator &who = *owner;
 	if (auto r = checkName(name); !r)
 		return Error{r.error()};
 	if (target.empty() || target.size() >= std::min<size_t>(block_size_, 4096) ||
