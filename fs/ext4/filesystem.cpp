@@ -193,11 +193,6 @@ int errnoFromExt2(errcode_t err) noexcept
 	case EXT2_ET_FILE_TOO_BIG:
 	case EXT2_ET_EXTENT_NOT_SUPPORTED:
 		return -EFBIG;
-	case EXT2_ET_EA_BAD_NAME_LEN:
-	case EXT2_ET_EA_BAD_VALUE_SIZE:
-		return -ERANGE;
-	case EXT2_ET_EA_INODE_CORRUPTED:
-		return -EUCLEAN;
 	case EXT2_ET_FILE_RO:
 		return -EBADF;
 	default:

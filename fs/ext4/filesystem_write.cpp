@@ -1290,6 +1290,9 @@ Result<void> Filesystem::setxattr(ext2_ino_t ino, std::string_view name,
 	}
 	errcode_t cerr = ext2fs_xattrs_close(&h);
 	invalidate(ino);
+	/* A value too large for the inode and one block: as ext4 says. */
+	if (err == EXT2_ET_EA_BAD_VALUE_SIZE || err == EXT2_ET_EA_NO_SPACE)
+		return Error{-ENOSPC};
 	if (err || cerr)
 		return ext2Error(err ? err : cerr, "setting an xattr", ino);
 	auto after = readInode(ino);
