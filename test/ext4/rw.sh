@@ -252,6 +252,54 @@ t_journal() {
 	check "no longer needs recovery" bash -c "! dumpe2fs -h '$WORK/img' 2>/dev/null | grep -q needs_recovery"
 }
 
+# Damaged images (test/ext4_hostile/corrupt.py) mounted read-write and
+# written all over: any request may fail, but the server answers every one
+# (or its watchdog ends it, with its line), never crashes, and the mount
+# comes down.
+t_hostile() {
+	local kind target
+	for kind in inode-csum extent-out-of-range extent-overlap extent-loop extent-header \
+		dir-reclen0 dir-reclen-past-block htree-node xattr-block xattr-csum gdt-csum; do
+		rm -rf "$WORK/tree" "$WORK/img"
+		mkdir -p "$WORK/tree/small" "$WORK/tree/dir"
+		head -c 40000 /dev/urandom >"$WORK/tree/victim"
+		head -c 1024 /dev/urandom >"$WORK/tree/two"
+		head -c 1024 /dev/urandom | dd of="$WORK/tree/two" bs=1024 seek=8 conv=notrunc status=none
+		: >"$WORK/tree/frag"
+		for i in $(seq 0 9); do
+			head -c 1024 /dev/urandom | dd of="$WORK/tree/frag" bs=1024 seek=$((i * 3)) conv=notrunc status=none
+		done
+		echo "has a big xattr" >"$WORK/tree/xa"
+		setfattr -n user.big -v "$(head -c 700 /dev/zero | tr '\0' v)" "$WORK/tree/xa"
+		for i in $(seq 1 400); do echo "$i" >"$WORK/tree/dir/entry-with-a-rather-long-name-$i"; done
+		ln -s "$(printf 'x%.0s' $(seq 1 100))" "$WORK/tree/link"
+		mkfs.ext4 -q -F -E root_owner=0:0 -t ext4 -b 1024 -I 256 -d "$WORK/tree" "$WORK/img" 16M ||
+			{ fail "mkfs"; continue; }
+		e2fsck -fyD "$WORK/img" >/dev/null 2>&1 # index /dir (htree), as ext4_hostile does
+		target=$(python3 "$HERE/../ext4_hostile/corrupt.py" "$WORK/img" "$kind") || { fail "corrupt.py $kind"; continue; }
+		: >"$WORK/activator.log"
+		run_helper "$WORK/img" "$MNT" -t "fuse.$SUB" -o watchdog=20
+		if [ "$RC" != 0 ]; then
+			check "$kind: refused with one line" grep -q "^ext4-service: " "$WORK/activator.log"
+			continue
+		fi
+		timeout -k 5 150 python3 "$HERE/rw_ops.py" hostile "$MNT"
+		local rc=$?
+		check "$kind ($target): the writes end (rc $rc)" [ $rc != 124 ] && [ $rc != 137 ]
+		if ! stat "$MNT" >/dev/null 2>&1; then
+			check "$kind: the server ended only by its watchdog" grep -q "^ext4-service: watchdog" "$WORK/activator.log"
+		else
+			echo "ok: $kind: the server still answers"
+		fi
+		check "$kind: every log line is one prefixed line" bash -c \
+			"! grep -v -e '^ext4-service: ' -e '^Connection from PID' -e '^Spawned .* as PID' \
+				-e '^Execing ' -e '^Communication attempt' -e '^Child .* died with code [01]\$' \
+				'$WORK/activator.log' | grep . >&2"
+		umount "$MNT" 2>/dev/null || umount -l "$MNT"
+		check "$kind: the server exits" server_gone
+	done
+}
+
 case $CASE in
 ops-4k) ops_case "-t ext4 -b 4096 -I 256" ;;
 ops-1k) OPS_FLAGS=--no-ns ops_case "-t ext4 -b 1024 -I 128" ;;
@@ -272,6 +320,7 @@ ops-nobody)
 	;;
 htree) t_htree ;;
 journal) t_journal ;;
+hostile) t_hostile ;;
 modes) t_modes ;;
 refuse) t_refuse ;;
 *)
