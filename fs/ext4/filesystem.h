@@ -244,6 +244,8 @@ private:
 				  const Creator &who);
 	Result<void> truncateLocked(ext2_ino_t ino, uint64_t size);
 	Result<void> chmodAcl(ext2_ino_t ino, mode_t mode);
+	Result<bool> writeFresh(ext2_ino_t ino, std::span<const std::byte> data, uint64_t b0,
+				uint64_t b1);
 	Result<void> zeroRange(ext2_ino_t ino, uint64_t off, uint64_t len);
 	Result<void> flushLocked();
 	void buildSystemZone();

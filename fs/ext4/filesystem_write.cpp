@@ -1038,6 +1038,105 @@ Result<struct stat> Filesystem::setattr(ext2_ino_t ino, const struct stat &attr,
 	return statLocked(ino);
 }
 
+namespace
+{
+
+/* The leaves of an extent tree that meet [b0, b1): their runs, in order. */
+errcode_t extentRuns(ext2_filsys fs, ext2_ino_t ino, ext2_inode_large &in, uint64_t b0, uint64_t b1,
+		     std::vector<Run> &out)
+{
+	ext2_extent_handle_t h = nullptr;
+	errcode_t err = ext2fs_extent_open2(fs, ino, reinterpret_cast<ext2_inode *>(&in), &h);
+	if (err)
+		return err;
+	struct ext2fs_extent ex {
+	};
+	err = ext2fs_extent_get(h, EXT2_EXTENT_ROOT, &ex);
+	while (!err) {
+		bool leaf = (ex.e_flags & EXT2_EXTENT_FLAGS_LEAF) &&
+			    !(ex.e_flags & EXT2_EXTENT_FLAGS_SECOND_VISIT);
+		if (leaf && ex.e_lblk < b1 && ex.e_lblk + ex.e_len > b0)
+			out.push_back(Run{ex.e_lblk, ex.e_pblk, ex.e_len,
+					  (ex.e_flags & EXT2_EXTENT_FLAGS_UNINIT) != 0});
+		err = ext2fs_extent_get(h, EXT2_EXTENT_NEXT, &ex);
+	}
+	ext2fs_extent_free(h);
+	if (err == EXT2_ET_EXTENT_NO_NEXT || err == EXT2_ET_NO_CURRENT_NODE)
+		err = 0;
+	return err;
+}
+
+bool writeAll(int fd, const std::byte *p, size_t len, uint64_t pos)
+{
+	while (len > 0) {
+		ssize_t n = ::pwrite(fd, p, len, off_t(pos));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return false;
+		p += n;
+		len -= size_t(n);
+		pos += uint64_t(n);
+	}
+	return true;
+}
+
+} // namespace
+
+/* Whole blocks [b0, b1) of an extent-mapped file that are all a hole (the
+ * common case: a file written from start to end): allocated in one go,
+ * then written with pwrite(), not block by block through libext2fs.
+ * Returns false when the range is not all a hole (nothing done). */
+Result<bool> Filesystem::writeFresh(ext2_ino_t ino, std::span<const std::byte> data, uint64_t b0,
+				    uint64_t b1)
+{
+	auto in = readInode(ino);
+	if (!in)
+		return Error{in.error()};
+	std::vector<Run> runs;
+	errcode_t err = extentRuns(fs_, ino, *in, b0, b1, runs);
+	if (err)
+		return ext2Error(err, "reading the extent tree", ino);
+	if (!runs.empty())
+		return false;
+	/* Initialised extents, not zeroed: every block is written below,
+	 * before the locks are let go. */
+	err = ext2fs_fallocate(fs_, EXT2_FALLOCATE_FORCE_INIT, ino,
+			       reinterpret_cast<ext2_inode *>(&*in), ~0ULL, b0, b1 - b0);
+	auto w = writeInode(ino, *in);
+	if (err)
+		return ext2Error(err, "allocating", ino);
+	if (!w)
+		return Error{w.error()};
+	err = extentRuns(fs_, ino, *in, b0, b1, runs);
+	if (err)
+		return ext2Error(err, "reading the extent tree", ino);
+	const uint64_t bs = block_size_;
+	uint64_t next = b0;
+	for (const Run &r : runs) {
+		uint64_t a = std::max(r.lblk, b0), z = std::min(r.lblk + r.len, b1);
+		uint64_t pblk = r.pblk + (a - r.lblk);
+		if (a != next || r.unwritten || pblk + (z - a) > blocks_count_ ||
+		    inSystemZone(pblk, z - a)) {
+			errors_ = true;
+			logLine("inode %u: allocation did not map blocks %llu-%llu as expected",
+				ino, (unsigned long long)b0, (unsigned long long)b1);
+			return Error{-EIO};
+		}
+		if (!writeAll(fd_.get(), data.data() + (a - b0) * bs, (z - a) * bs, pblk * bs)) {
+			errors_ = true;
+			return Error{-EIO};
+		}
+		next = z;
+	}
+	if (next != b1) {
+		errors_ = true;
+		logLine("inode %u: allocation left a hole", ino);
+		return Error{-EIO};
+	}
+	return true;
+}
+
 Result<size_t> Filesystem::write(ext2_ino_t ino, std::span<const std::byte> data, uint64_t off)
 {
 	std::unique_lock dl(dataLock(ino));
@@ -1053,31 +1152,71 @@ Result<size_t> Filesystem::write(ext2_ino_t ino, std::span<const std::byte> data
 	uint64_t max = uint64_t(block_size_) << 32;
 	if (off >= max || data.size() > max - off)
 		return Error{-EFBIG};
-	ext2_file_t f = nullptr;
-	errcode_t err = ext2fs_file_open(fs_, ino, EXT2_FILE_WRITE, &f);
-	if (err)
-		return ext2Error(err, "opening for write", ino);
+	/* Through libext2fs's file API, block by block. */
+	auto slow = [&](uint64_t pos, std::span<const std::byte> part) -> Result<size_t> {
+		ext2_file_t f = nullptr;
+		errcode_t err = ext2fs_file_open(fs_, ino, EXT2_FILE_WRITE, &f);
+		if (err)
+			return ext2Error(err, "opening for write", ino);
+		size_t done = 0;
+		err = ext2fs_file_llseek(f, pos, EXT2_SEEK_SET, nullptr);
+		while (!err && done < part.size()) {
+			unsigned int n = 0;
+			size_t chunk = std::min<size_t>(part.size() - done, size_t(1) << 30);
+			err = ext2fs_file_write(f, part.data() + done, unsigned(chunk), &n);
+			if (n == 0 && !err)
+				err = EXT2_ET_BLOCK_ALLOC_FAIL;
+			done += n;
+		}
+		if (!err && pos + done > EXT2_I_SIZE(ext2fs_file_get_inode(f)))
+			err = ext2fs_file_set_size2(f, pos + done);
+		errcode_t cerr = ext2fs_file_close(f);
+		invalidate(ino);
+		if (cerr && !err)
+			err = cerr;
+		if (err && done == 0)
+			return ext2Error(err, "writing", ino);
+		return done;
+	};
+	const uint64_t bs = block_size_, end = off + data.size();
+	const uint64_t b0 = (off + bs - 1) / bs, b1 = end / bs;
 	size_t done = 0;
-	err = ext2fs_file_llseek(f, off, EXT2_SEEK_SET, nullptr);
-	while (!err && done < data.size()) {
-		unsigned int n = 0;
-		size_t chunk = std::min<size_t>(data.size() - done, size_t(1) << 30);
-		err = ext2fs_file_write(f, data.data() + done, unsigned(chunk), &n);
-		if (n == 0 && !err)
-			err = EXT2_ET_BLOCK_ALLOC_FAIL;
-		done += n;
+	bool fast = false;
+	if ((in->i_flags & kExtentsFl) && b1 >= b0 + 16) {
+		auto f = writeFresh(
+		    ino, data.subspan(size_t(b0 * bs - off), size_t((b1 - b0) * bs)), b0, b1);
+		if (!f)
+			return Error{f.error()};
+		fast = *f;
 	}
-	if (!err && off + done > EXT2_I_SIZE(ext2fs_file_get_inode(f)))
-		err = ext2fs_file_set_size2(f, off + done);
-	errcode_t cerr = ext2fs_file_close(f);
-	invalidate(ino);
-	if (cerr && !err)
-		err = cerr;
-	if (err && done == 0)
-		return ext2Error(err, "writing", ino);
+	if (fast) {
+		/* The partial blocks at both ends, then the size. */
+		if (b0 * bs > off) {
+			auto n = slow(off, data.first(size_t(b0 * bs - off)));
+			if (!n)
+				return Error{n.error()};
+		}
+		if (end > b1 * bs) {
+			auto n = slow(b1 * bs, data.last(size_t(end - b1 * bs)));
+			if (!n)
+				return Error{n.error()};
+		}
+		done = data.size();
+	} else {
+		auto n = slow(off, data);
+		if (!n)
+			return Error{n.error()};
+		done = *n;
+	}
 	auto after = readInode(ino);
 	if (!after)
 		return Error{after.error()};
+	if (off + done > inodeSize(*after)) {
+		errcode_t err =
+		    ext2fs_inode_size_set(fs_, reinterpret_cast<ext2_inode *>(&*after), off + done);
+		if (err)
+			return ext2Error(err, "setting the size", ino);
+	}
 	auto t = now();
 	setMtime(fs_, *after, t);
 	setCtime(fs_, *after, t);

@@ -431,7 +431,7 @@ void opListxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 		fuse_reply_buf(req, all.data(), all.size());
 }
 
-fuse_lowlevel_ops makeOps()
+fuse_lowlevel_ops makeOps(bool writable)
 {
 	fuse_lowlevel_ops ops{};
 	ops.init = opInit;
@@ -450,16 +450,19 @@ fuse_lowlevel_ops makeOps()
 	ops.statfs = opStatfs;
 	ops.getxattr = opGetxattr;
 	ops.listxattr = opListxattr;
-	addWriteOps(ops);
+	if (writable)
+		addWriteOps(ops);
 	return ops;
 }
 
 } // namespace
 
-const fuse_lowlevel_ops &fuseOps()
+const fuse_lowlevel_ops &fuseOps(bool writable)
 {
-	static const fuse_lowlevel_ops ops = makeOps();
-	return ops;
+	/* A read-only server has no write operations at all: the kernel then
+	 * learns at once that there is no flush, setattr... (ENOSYS). */
+	static const fuse_lowlevel_ops ro = makeOps(false), rw = makeOps(true);
+	return writable ? rw : ro;
 }
 
 } // namespace fsvc::ext4

@@ -43,7 +43,8 @@ int fillEntry(Filesystem &fs, ext2_ino_t ino, fuse_entry_param &e);
 void addWriteOps(fuse_lowlevel_ops &ops);
 } // namespace ops
 
-/* The operation table; the session's userdata must be a Server. */
-const fuse_lowlevel_ops &fuseOps();
+/* The operation table (with the write operations when @p writable); the
+ * session's userdata must be a Server. */
+const fuse_lowlevel_ops &fuseOps(bool writable);
 
 } // namespace fsvc::ext4

@@ -270,9 +270,9 @@ int runService(fsvc::Service service, int argc, char *argv[], Config &cfg, Serve
 		std::fprintf(stderr, "%s: no mountpoint given\n", kProg);
 		return 1;
 	}
-	SessionPtr se(
-	    fuse_session_new(args->get(), &fsvc::ext4::fuseOps(), sizeof(fuse_lowlevel_ops), &srv),
-	    fuse_session_destroy);
+	SessionPtr se(fuse_session_new(args->get(), &fsvc::ext4::fuseOps(srv.fs->writable()),
+				       sizeof(fuse_lowlevel_ops), &srv),
+		      fuse_session_destroy);
 	if (!se || fuse_set_signal_handlers(se.get()) != 0)
 		return 1;
 	int ret = 1;
@@ -329,7 +329,8 @@ int runClassic(fuse_args *args, Config &cfg, Server &srv)
 	}
 	if (fuse_opt_add_arg(args, fixedOptions(srv)) < 0)
 		goto out;
-	se = fuse_session_new(args, &fsvc::ext4::fuseOps(), sizeof(fuse_lowlevel_ops), &srv);
+	se = fuse_session_new(args, &fsvc::ext4::fuseOps(srv.fs->writable()),
+			      sizeof(fuse_lowlevel_ops), &srv);
 	if (!se)
 		goto out;
 	if (fuse_set_signal_handlers(se) != 0)
