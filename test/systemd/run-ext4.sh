@@ -105,6 +105,7 @@ mkfs.ext4 -q -F -t ext2 -d "$tree" "$data/img.ext2" 16M >/dev/null || die "mkfs.
 mkfs.ext4 -q -F -t ext3 -d "$tree" "$data/img.ext3" 16M >/dev/null || die "mkfs.ext4 -t ext3 -d"
 chmod 0600 "$data"/img.ext*
 cp "$data/img.ext4" "$data/img-user.ext4"
+cp "$data/img.ext4" "$data/img-rw.ext4"
 chown nobody:nogroup "$data/img-user.ext4"
 # Many inodes, for the memory test: 100 directories of 200 files (mkfs.ext4
 # -d slows down with the square of a directory's size).
@@ -115,7 +116,7 @@ mkdir -p "$many"
 mkfs.ext4 -q -F -N 30000 -d "$many" "$data/many.ext4" 64M >/dev/null || die "mkfs.ext4 -d (many inodes)"
 many_count=$(cd "$many" && find . | wc -l)
 sha256sum "$data"/img.ext* "$data/many.ext4" >"$SD_WORK/images.sha256"
-for m in root ext2 ext3 fstab user denied many other next; do mkdir -p "$data/mnt-$m"; done
+for m in root ext2 ext3 fstab user denied many other next rw; do mkdir -p "$data/mnt-$m"; done
 chown nobody:nogroup "$data/mnt-user" "$data/mnt-denied"
 
 # --- boot ------------------------------------------------------------------------
@@ -393,6 +394,33 @@ fi
 for m in root ext2 ext3; do
 	[ -n "$(mounted "/srv/fsvc/mnt-$m")" ] && { sd_run umount "/srv/fsvc/mnt-$m" || bad "umount /srv/fsvc/mnt-$m"; }
 done
+
+# --- read-write, in the unit's sandbox ----------------------------------------------
+say "root: a read-write mount (mount -t fuse.ext4 without -o ro)"
+# The instances above first (MaxConnections=2 is still in force).
+for ((i = 0; i < 200; i++)); do
+	[ "$(sd_run systemctl list-units --plain --no-legend --state=running 'ext4-service@*.service' | wc -l)" = 0 ] && break
+	sleep 0.1
+done
+if sd_run mount -t fuse.ext4 /srv/fsvc/img-rw.ext4 /srv/fsvc/mnt-rw; then
+	opts=$(mounted /srv/fsvc/mnt-rw)
+	check "rw: mounted read-write ($opts)" eval '[[ ",${opts#* }," == *,rw,* ]]'
+	check "rw: the sandboxed server writes, renames, reads back" sd_run sh -c \
+		'set -e; echo contained >/srv/fsvc/mnt-rw/new; mv /srv/fsvc/mnt-rw/new /srv/fsvc/mnt-rw/renamed
+		 mkdir /srv/fsvc/mnt-rw/made-here; rmdir /srv/fsvc/mnt-rw/made-here; [ "$(cat /srv/fsvc/mnt-rw/renamed)" = contained ]' 2>&1
+	sd_run umount /srv/fsvc/mnt-rw || bad "umount /srv/fsvc/mnt-rw"
+	# The server writes back after the unmount, then its instance stops.
+	for ((i = 0; i < 200; i++)); do
+		[ "$(sd_run systemctl list-units --plain --no-legend --state=running 'ext4-service@*.service' | wc -l)" = 0 ] && break
+		sleep 0.1
+	done
+	check "rw: e2fsck -fn finds the image clean" sd_run e2fsck -fn /srv/fsvc/img-rw.ext4
+	check "rw: the file is in the image" eval \
+		'sd_run debugfs -R "cat /renamed" /srv/fsvc/img-rw.ext4 2>/dev/null | grep -qx contained'
+else
+	bad "mount -t fuse.ext4 /srv/fsvc/img-rw.ext4 (read-write)"
+	sd_run journalctl -b -o cat --no-pager | grep -E "ext4-service" | tail -n 8 | sed 's/^/    /'
+fi
 
 check "no fuse mount is left in the namespace" \
 	eval '[ -z "$(sd_run awk "\$3 ~ /^fuse(blk)?([.]|\$)/" /proc/mounts)" ]'
