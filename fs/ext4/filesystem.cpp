@@ -230,6 +230,12 @@ Result<std::unique_ptr<Filesystem>> Filesystem::open(UniqueFD fd, const OpenOpti
 		int fl = fcntl(self->fd_.get(), F_GETFL);
 		if (no.empty() && (fl < 0 || (fl & O_ACCMODE) != O_RDWR))
 			no = "the source is not open for writing";
+		struct stat st {
+		};
+		int bro = 0;
+		if (no.empty() && fstat(self->fd_.get(), &st) == 0 && S_ISBLK(st.st_mode) &&
+		    ioctl(self->fd_.get(), BLKROGET, &bro) == 0 && bro)
+			no = "the device is read-only";
 		if (no.empty() && ext2fs_has_feature_journal_needs_recovery(&sb))
 			no = "the journal needs recovery (replayed in memory only)";
 		if (no.empty() && (!(sb.s_state & EXT2_VALID_FS) || (sb.s_state & EXT2_ERROR_FS)))

@@ -1066,9 +1066,19 @@ Result<void> Filesystem::fallocate(ext2_ino_t ino, int mode, uint64_t off, uint6
 			auto cur = readInode(ino);
 			if (!cur)
 				return Error{cur.error()};
-			errcode_t err =
-			    ext2fs_punch(fs_, ino, reinterpret_cast<ext2_inode *>(&*cur), nullptr,
-					 first, last - 1);
+			errcode_t err = 0;
+			if (extents) {
+				err = ext2fs_punch(fs_, ino, reinterpret_cast<ext2_inode *>(&*cur),
+						   nullptr, first, last - 1);
+			} else {
+				/* libext2fs 1.47's block-map punch misses the last block
+				 * of such a range: one block at a time (block-mapped
+				 * files are small and rare). */
+				for (uint64_t b = first; !err && b < last; b++)
+					err = ext2fs_punch(fs_, ino,
+							   reinterpret_cast<ext2_inode *>(&*cur),
+							   nullptr, b, b);
+			}
 			invalidate(ino);
 			if (err) {
 				errors_ = true;

@@ -15,7 +15,9 @@
 #include <fuse_service.hpp>
 
 #include <fcntl.h>
+#include <linux/fs.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -223,6 +225,13 @@ fsvc::FileResult requestSource(const fsvc::Service &service, Config &cfg)
 		std::fprintf(stderr, "%s: %s is not a regular file or block device\n", kProg,
 			     cfg.source);
 		return fsvc::FileError{-EINVAL, fsvc::FileError::Kind::invalid};
+	}
+	/* A read-only block device opens for writing; its writes fail. */
+	int ro = 0;
+	if (!cfg.ro && S_ISBLK(st.st_mode) && ioctl(fd->get(), BLKROGET, &ro) == 0 && ro) {
+		std::fprintf(stderr, "%s: %s: %s; mounting read-only\n", kProg, cfg.source,
+			     std::strerror(EROFS));
+		cfg.ro = true;
 	}
 	return fd;
 }

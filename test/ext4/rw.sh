@@ -26,7 +26,7 @@ make_image() {
 	mkdir -p "$WORK/tree/d"
 	echo hello >"$WORK/tree/d/f"
 	# shellcheck disable=SC2086 # a word list
-	mkfs.ext4 -q -F -E root_owner=0:0 $1 -d "$WORK/tree" "$WORK/img" "${2:-256M}" ||
+	mkfs.ext4 -q -F -E root_owner=${ROOT_OWNER:-0:0} $1 -d "$WORK/tree" "$WORK/img" "${2:-256M}" ||
 		{ fail "mkfs $1"; finish; }
 }
 
@@ -142,6 +142,7 @@ t_modes() {
 	fsvc_loop_attach dev "$WORK/img" -r || { fail "losetup"; finish; }
 	: >"$WORK/activator.log"
 	run_helper "$dev" "$MNT" -t "fuse.$SUB"
+	is_mounted "$MNT" || cat "$WORK/err" "$WORK/activator.log" >&2
 	check "read-only block device: mounted" is_mounted "$MNT"
 	check "read-only block device: ro" bash -c "[[ ,$(mount_opts_of), == *,ro,* ]]"
 	check "read-only block device: one line" grep -q "Read-only file system; mounting read-only" "$WORK/activator.log"
@@ -215,13 +216,16 @@ ops-1k) OPS_FLAGS=--no-ns ops_case "-t ext4 -b 1024 -I 128" ;;
 ops-ext3) OPS_FLAGS=--no-extents ops_case "-t ext3 -b 4096 -I 256" ;;
 ops-ext2) OPS_FLAGS="--no-extents --no-ns" ops_case "-t ext2 -b 1024 -I 128" ;;
 ops-nobody)
-	make_image "-t ext4 -b 4096 -I 256"
+	ROOT_OWNER=$(id -u nobody):$(id -g nobody) make_image "-t ext4 -b 4096 -I 256"
 	chown nobody "$WORK/img" "$MNT"
 	chmod 0755 "$WORK"
 	check "nobody mounts its own image read-write" mount_rw nobody
 	check "the mount is rw" bash -c "[[ ,$(mount_opts_of), == *,rw,* ]]"
-	check "every operation, as nobody" as_nobody python3 "$HERE/rw_ops.py" ops "$MNT" --nobody
-	check "snapshot" python3 "$HERE/rw_ops.py" snapshot "$MNT" "$WORK/snap"
+	check "every operation, as nobody" as_nobody /usr/bin/python3 "$HERE/rw_ops.py" ops "$MNT" --nobody
+	mkdir "$WORK/nb" && chown nobody "$WORK/nb"
+	check "snapshot (as nobody: the mount is not allow_other)" \
+		as_nobody /usr/bin/python3 "$HERE/rw_ops.py" snapshot "$MNT" "$WORK/nb/snap"
+	mv "$WORK/nb/snap" "$WORK/snap"
 	after_unmount
 	;;
 htree) t_htree ;;
