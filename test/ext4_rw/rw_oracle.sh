@@ -259,11 +259,25 @@ crash_case() {
 	fi
 	local pid spid
 	pid=$(server_pid)
+	# What fsync promises survives the kill: a file and its directory
+	# fsynced before the workload starts.
+	head -c 300000 /dev/urandom >"$WORK/synced"
+	check "a file written and fsynced before the kill" python3 -c '
+import os, sys
+src, mnt = sys.argv[1], sys.argv[2]
+fd = os.open(mnt + "/synced", os.O_WRONLY | os.O_CREAT, 0o640)
+os.write(fd, open(src, "rb").read())
+os.fsync(fd)
+os.close(fd)
+d = os.open(mnt, os.O_RDONLY | os.O_DIRECTORY)
+os.fsync(d)
+os.close(d)' "$WORK/synced" "$MNT"
 	python3 "$HERE/stress.py" run "$MNT/stress" 30 3 "$WORK/record.json" >/dev/null 2>&1 &
 	spid=$!
 	python3 "$HERE/seqops.py" run "$MNT" 11 400 "$WORK/o.json" >/dev/null 2>&1 &
 	local qpid=$!
 	sleep 4
+	check "the workload is still writing" kill -0 "$spid"
 	check "the server ($pid) is killed mid-workload" kill -KILL "$pid"
 	wait "$spid" "$qpid"
 	check "the dead mount unmounts" bash -c "umount '$MNT' || umount -l '$MNT'"
@@ -279,6 +293,7 @@ crash_case() {
 		finish
 	fi
 	check "the kernel reads every file" bash -c "find '$KMNT' -type f -print0 | xargs -0 -r cat >/dev/null"
+	check "the file fsynced before the kill is intact" cmp "$WORK/synced" "$KMNT/synced"
 	umount "$KMNT"
 	check "nothing left (mount, server)" nothing_left
 	# The read-only loop device goes at the unmount (autoclear), a moment later.
