@@ -121,4 +121,27 @@ Result<bool> aclCreateMasq(std::vector<std::byte> &acl, mode_t &mode)
 	return not_equiv;
 }
 
+Result<void> aclChmod(std::vector<std::byte> &acl, mode_t mode)
+{
+	if (!wellFormed(acl))
+		return Error{-EINVAL};
+	size_t group = 0, mask = 0;
+	for (size_t off = kHeader; off < acl.size(); off += kEntry) {
+		uint16_t tag = get16(&acl[off]);
+		if (tag == kUserObj)
+			put16(&acl[off + 2], uint16_t((mode >> 6) & 7));
+		else if (tag == kOther)
+			put16(&acl[off + 2], uint16_t(mode & 7));
+		else if (tag == kGroupObj)
+			group = off;
+		else if (tag == kMask)
+			mask = off;
+	}
+	size_t which = mask ? mask : group;
+	if (!which)
+		return Error{-EINVAL};
+	put16(&acl[which + 2], uint16_t((mode >> 3) & 7));
+	return {};
+}
+
 } // namespace fsvc::ext4

@@ -32,4 +32,10 @@ Result<bool> aclToMode(const std::vector<std::byte> &acl, mode_t &mode);
  */
 Result<bool> aclCreateMasq(std::vector<std::byte> &acl, mode_t &mode);
 
+/**
+ * posix_acl_chmod(): the owner, mask (or group) and other entries of an
+ * access ACL take the permission bits of @p mode.
+ */
+Result<void> aclChmod(std::vector<std::byte> &acl, mode_t mode);
+
 } // namespace fsvc::ext4

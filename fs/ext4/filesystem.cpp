@@ -2,6 +2,7 @@
 #include "filesystem.h"
 
 #include "feature_check.h"
+#include "replay_to_device.h"
 
 #include <ext2fs/ext2_err.h>
 #include <ext2fs/ext2_ext_attr.h>
@@ -192,11 +193,6 @@ int errnoFromExt2(errcode_t err) noexcept
 	case EXT2_ET_FILE_TOO_BIG:
 	case EXT2_ET_EXTENT_NOT_SUPPORTED:
 		return -EFBIG;
-	case EXT2_ET_EA_BAD_NAME_LEN:
-	case EXT2_ET_EA_BAD_VALUE_SIZE:
-		return -ERANGE;
-	case EXT2_ET_EA_INODE_CORRUPTED:
-		return -EUCLEAN;
 	case EXT2_ET_FILE_RO:
 		return -EBADF;
 	default:
@@ -236,8 +232,30 @@ Result<std::unique_ptr<Filesystem>> Filesystem::open(UniqueFD fd, const OpenOpti
 		if (no.empty() && fstat(self->fd_.get(), &st) == 0 && S_ISBLK(st.st_mode) &&
 		    ioctl(self->fd_.get(), BLKROGET, &bro) == 0 && bro)
 			no = "the device is read-only";
-		if (no.empty() && ext2fs_has_feature_journal_needs_recovery(&sb))
-			no = "the journal needs recovery (replayed in memory only)";
+		if (no.empty() && ext2fs_has_feature_journal_needs_recovery(&sb)) {
+			if (opts.norecovery) {
+				no = "norecovery, and the journal needs recovery";
+			} else {
+				/* As the kernel does: the committed transactions go
+				 * home and the journal is emptied before anything is
+				 * served. */
+				std::string rwhy;
+				auto rs = replay_to_device(self->fd_.get(), rwhy);
+				if (!rs) {
+					logLine("cannot recover the journal: %s", rwhy.c_str());
+					return Error{-EINVAL};
+				}
+				logLine(
+				    "recovered the journal: %u transactions (%zu blocks) written "
+				    "to the device",
+				    rs->transactions, rs->blocks);
+				if (!readExact(self->fd_.get(), &sb, sizeof(sb),
+					       SUPERBLOCK_OFFSET)) {
+					logLine("cannot read the superblock after recovery");
+					return Error{-EIO};
+				}
+			}
+		}
 		if (no.empty() && (!(sb.s_state & EXT2_VALID_FS) || (sb.s_state & EXT2_ERROR_FS)))
 			no = "the filesystem was not cleanly unmounted or has errors (run e2fsck)";
 		if (!no.empty()) {

@@ -195,6 +195,11 @@ public:
 	void remember(ext2_ino_t ino, uint64_t n = 1);
 	/** The kernel dropped @p n references; an unlinked inode is freed at zero. */
 	void forget(ext2_ino_t ino, uint64_t n);
+	/** A file handle on @p ino was opened / released (read-write only): an
+	 * unlinked regular file is freed when its last handle goes, as in the
+	 * kernel, even before the kernel forgets the inode. */
+	void opened(ext2_ino_t ino);
+	void released(ext2_ino_t ino);
 	/** Clean unmount: free unlinked inodes, mark the filesystem clean, flush, fsync. */
 	Result<void> close();
 	/** The per-inode data lock (see the threading note above). */
@@ -234,9 +239,11 @@ private:
 	Result<void> freeInode(ext2_ino_t ino);
 	Result<ext2_ino_t> newNode(ext2_ino_t parent, std::string_view name, mode_t mode,
 				   dev_t rdev, const Creator &who);
+	Result<Creator> ownerIn(ext2_ino_t parent, const Creator &who, mode_t &mode);
 	Result<mode_t> inheritAcl(ext2_ino_t parent, ext2_ino_t ino, mode_t mode,
 				  const Creator &who);
 	Result<void> truncateLocked(ext2_ino_t ino, uint64_t size);
+	Result<void> chmodAcl(ext2_ino_t ino, mode_t mode);
 	Result<void> zeroRange(ext2_ino_t ino, uint64_t off, uint64_t len);
 	Result<void> flushLocked();
 	void buildSystemZone();
@@ -259,6 +266,7 @@ private:
 	/* Kernel references per inode (rw only) and unlinked inodes still referenced. */
 	std::unordered_map<ext2_ino_t, uint64_t> nlookup_;
 	std::unordered_map<ext2_ino_t, bool> orphans_;
+	std::unordered_map<ext2_ino_t, uint64_t> opens_;
 
 	std::mutex mu_;
 	/* Caches, under mu_; each is cleared as a whole when it grows past its cap. */

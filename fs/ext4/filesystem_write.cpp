@@ -183,6 +183,7 @@ Result<void> Filesystem::close()
 		(void)freeInode(ino);
 	orphans_.clear();
 	nlookup_.clear();
+	opens_.clear();
 	if (!errors_)
 		fs_->super->s_state |= EXT2_VALID_FS;
 	else
@@ -372,11 +373,41 @@ Result<void> Filesystem::dropLink(ext2_ino_t ino, bool dir)
 		return r;
 	if (in->i_links_count > 0)
 		return {};
-	if (auto it = nlookup_.find(ino); it != nlookup_.end() && it->second > 0) {
-		orphans_[ino] = true; /* freed at the last forget */
+	/* Still open: freed at the last release. A directory may still be
+	 * someone's cwd: freed at the kernel's last forget. */
+	bool held = opens_.count(ino) != 0;
+	if (dir)
+		if (auto it = nlookup_.find(ino); it != nlookup_.end() && it->second > 0)
+			held = true;
+	if (held) {
+		orphans_[ino] = true;
 		return {};
 	}
 	return freeInode(ino);
+}
+
+void Filesystem::opened(ext2_ino_t ino)
+{
+	if (!writable_)
+		return;
+	std::lock_guard g(mu_);
+	opens_[ino]++;
+}
+
+void Filesystem::released(ext2_ino_t ino)
+{
+	if (!writable_)
+		return;
+	std::unique_lock dl(dataLock(ino));
+	std::lock_guard g(mu_);
+	auto it = opens_.find(ino);
+	if (it == opens_.end())
+		return;
+	if (--it->second > 0)
+		return;
+	opens_.erase(it);
+	if (orphans_.count(ino))
+		(void)freeInode(ino);
 }
 
 void Filesystem::remember(ext2_ino_t ino, uint64_t n)
@@ -400,14 +431,35 @@ void Filesystem::forget(ext2_ino_t ino, uint64_t n)
 	if (it->second > 0)
 		return;
 	nlookup_.erase(it);
-	if (orphans_.count(ino))
+	if (orphans_.count(ino) && !opens_.count(ino))
 		(void)freeInode(ino);
+}
+
+/* The owner of a new node, as inode_init_owner() makes it: under a
+ * set-group-ID directory the group is the directory's, and a new
+ * directory is set-group-ID too. */
+Result<Creator> Filesystem::ownerIn(ext2_ino_t parent, const Creator &who, mode_t &mode)
+{
+	auto p = readInode(parent);
+	if (!p)
+		return Error{p.error()};
+	Creator c = who;
+	if (p->i_mode & S_ISGID) {
+		c.gid = inode_gid(*p);
+		if (S_ISDIR(mode))
+			mode |= S_ISGID;
+	}
+	return c;
 }
 
 /* A new inode linked as @p name in @p parent (not a directory). */
 Result<ext2_ino_t> Filesystem::newNode(ext2_ino_t parent, std::string_view name, mode_t mode,
-				       dev_t rdev, const Creator &who)
+				       dev_t rdev, const Creator &creator)
 {
+	auto owner = ownerIn(parent, creator, mode);
+	if (!owner)
+		return Error{owner.error()};
+	const Creator &who = *owner;
 	if (auto r = checkName(name); !r)
 		return Error{r.error()};
 	auto exists = lookupLocked(parent, name);
@@ -541,9 +593,14 @@ Result<ext2_ino_t> Filesystem::mknod(ext2_ino_t parent, std::string_view name, m
 }
 
 Result<ext2_ino_t> Filesystem::mkdir(ext2_ino_t parent, std::string_view name, mode_t mode,
-				     const Creator &who)
+				     const Creator &creator)
 {
 	std::lock_guard g(mu_);
+	mode = S_IFDIR | (mode & 07777);
+	auto owner = ownerIn(parent, creator, mode);
+	if (!owner)
+		return Error{owner.error()};
+	const Creator &who = *owner;
 	if (auto r = checkName(name); !r)
 		return Error{r.error()};
 	auto exists = lookupLocked(parent, name);
@@ -582,7 +639,7 @@ Result<ext2_ino_t> Filesystem::mkdir(ext2_ino_t parent, std::string_view name, m
 		encodeTime(t, in->i_crtime, &in->i_crtime_extra);
 	if (auto r = writeInode(*ino, *in); !r)
 		return Error{r.error()};
-	if (auto m = inheritAcl(parent, *ino, S_IFDIR | (mode & 07777), who); !m)
+	if (auto m = inheritAcl(parent, *ino, mode, who); !m)
 		return Error{m.error()};
 	if (auto r = touchDir(parent); !r)
 		return Error{r.error()};
@@ -590,9 +647,14 @@ Result<ext2_ino_t> Filesystem::mkdir(ext2_ino_t parent, std::string_view name, m
 }
 
 Result<ext2_ino_t> Filesystem::symlink(ext2_ino_t parent, std::string_view name,
-				       std::string_view target, const Creator &who)
+				       std::string_view target, const Creator &creator)
 {
 	std::lock_guard g(mu_);
+	mode_t lmode = S_IFLNK | 0777;
+	auto owner = ownerIn(parent, creator, lmode);
+	if (!owner)
+		return Error{owner.error()};
+	const Creator &who = *owner;
 	if (auto r = checkName(name); !r)
 		return Error{r.error()};
 	if (target.empty() || target.size() >= std::min<size_t>(block_size_, 4096) ||
@@ -885,6 +947,32 @@ Result<void> Filesystem::truncateLocked(ext2_ino_t ino, uint64_t size)
 	return {};
 }
 
+Result<void> Filesystem::chmodAcl(ext2_ino_t ino, mode_t mode)
+{
+	struct ext2_xattr_handle *h = nullptr;
+	errcode_t err = ext2fs_xattrs_open(fs_, ino, &h);
+	if (err == EXT2_ET_MISSING_EA_FEATURE)
+		return {};
+	if (!err)
+		err = ext2fs_xattrs_read(h);
+	void *v = nullptr;
+	size_t len = 0;
+	if (!err && ext2fs_xattr_get(h, "system.posix_acl_access", &v, &len) == 0) {
+		std::vector<std::byte> acl(static_cast<std::byte *>(v),
+					   static_cast<std::byte *>(v) + len);
+		ext2fs_free_mem(&v);
+		if (aclChmod(acl, mode))
+			err =
+			    ext2fs_xattr_set(h, "system.posix_acl_access", acl.data(), acl.size());
+	}
+	if (h)
+		ext2fs_xattrs_close(&h);
+	invalidate(ino);
+	if (err)
+		return ext2Error(err, "updating the ACL", ino);
+	return {};
+}
+
 Result<struct stat> Filesystem::setattr(ext2_ino_t ino, const struct stat &attr, int to_set)
 {
 	std::unique_lock dl(dataLock(ino), std::defer_lock);
@@ -896,6 +984,15 @@ Result<struct stat> Filesystem::setattr(ext2_ino_t ino, const struct stat &attr,
 	auto in = readInode(ino);
 	if (!in)
 		return Error{in.error()};
+	if ((to_set & set_attr::mode) && !LINUX_S_ISLNK(in->i_mode)) {
+		/* With FUSE_POSIX_ACL a chmod is ours to carry into the ACL;
+		 * first, as it may rewrite the inode (its xattr block). */
+		if (auto r = chmodAcl(ino, (in->i_mode & S_IFMT) | (attr.st_mode & 07777)); !r)
+			return Error{r.error()};
+		in = readInode(ino);
+		if (!in)
+			return Error{in.error()};
+	}
 	auto t = now();
 	if (to_set & set_attr::size) {
 		if (LINUX_S_ISDIR(in->i_mode))
@@ -1103,18 +1200,20 @@ Result<void> Filesystem::fallocate(ext2_ino_t ino, int mode, uint64_t off, uint6
 		errcode_t err =
 		    ext2fs_fallocate(fs_, EXT2_FALLOCATE_FORCE_UNINIT, ino,
 				     reinterpret_cast<ext2_inode *>(&*cur), ~0ULL, a, b - a);
-		invalidate(ino);
+		/* ext2fs_fallocate() leaves an inode it was handed unwritten
+		 * (i_blocks, the size of the tree): write it, also after a
+		 * failure halfway (what was allocated stays consistent). */
+		auto w = writeInode(ino, *cur);
 		if (err)
 			return ext2Error(err, "allocating", ino);
+		if (!w)
+			return w;
 		if (!(mode & FALLOC_FL_KEEP_SIZE) && end > size) {
-			auto again = readInode(ino);
-			if (!again)
-				return Error{again.error()};
-			err = ext2fs_inode_size_set(fs_, reinterpret_cast<ext2_inode *>(&*again),
-						    end);
+			err =
+			    ext2fs_inode_size_set(fs_, reinterpret_cast<ext2_inode *>(&*cur), end);
 			if (err)
 				return ext2Error(err, "setting the size", ino);
-			if (auto r = writeInode(ino, *again); !r)
+			if (auto r = writeInode(ino, *cur); !r)
 				return r;
 		}
 	}
@@ -1191,6 +1290,9 @@ Result<void> Filesystem::setxattr(ext2_ino_t ino, std::string_view name,
 	}
 	errcode_t cerr = ext2fs_xattrs_close(&h);
 	invalidate(ino);
+	/* A value too large for the inode and one block: as ext4 says. */
+	if (err == EXT2_ET_EA_BAD_VALUE_SIZE || err == EXT2_ET_EA_NO_SPACE)
+		return Error{-ENOSPC};
 	if (err || cerr)
 		return ext2Error(err ? err : cerr, "setting an xattr", ino);
 	auto after = readInode(ino);

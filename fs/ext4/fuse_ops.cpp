@@ -189,7 +189,9 @@ void opOpen(fuse_req_t req, fuse_ino_t ino, fuse_file_info *fi)
 		/* No map kept: reads take the current one under the data lock. */
 		fi->fh = 0;
 		fi->keep_cache = 1;
-		fuse_reply_open(req, fi);
+		s.fs->opened(toExt(ino));
+		if (fuse_reply_open(req, fi) != 0)
+			s.fs->released(toExt(ino));
 		return;
 	}
 	if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC)) {
@@ -290,8 +292,9 @@ void opRead(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_in
 	fuse_reply_data(req, bv, FUSE_BUF_SPLICE_MOVE);
 }
 
-void opRelease(fuse_req_t req, fuse_ino_t, fuse_file_info *fi)
+void opRelease(fuse_req_t req, fuse_ino_t ino, fuse_file_info *fi)
 {
+	server(req).fs->released(toExt(ino));
 	delete reinterpret_cast<OpenFile *>(fi->fh);
 	fuse_reply_err(req, 0);
 }

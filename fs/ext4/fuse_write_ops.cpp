@@ -41,9 +41,14 @@ void replyNew(fuse_req_t req, Result<ext2_ino_t> ino, fuse_file_info *fi = nullp
 		return;
 	}
 	s.fs->remember(*ino);
+	if (fi)
+		s.fs->opened(*ino);
 	int r = fi ? fuse_reply_create(req, &e, fi) : fuse_reply_entry(req, &e);
-	if (r != 0)
+	if (r != 0) {
+		if (fi)
+			s.fs->released(*ino);
 		s.fs->forget(*ino, 1);
+	}
 }
 
 void replyStatus(fuse_req_t req, const Result<void> &r)

@@ -210,6 +210,96 @@ t_refuse() {
 	server_gone
 }
 
+# A dirty journal (the recipe of oracle.sh): recovered to the device
+# before a read-write mount serves anything; norecovery serves read-only.
+t_journal() {
+	make_image "-t ext4 -b 4096 -I 256"
+	local dev old
+	exec 9>/run/lock/fsvc-dirty-writeback.lock
+	flock 9
+	old=$(sysctl -n vm.dirty_writeback_centisecs)
+	sysctl -q vm.dirty_writeback_centisecs=0
+	fsvc_loop_attach dev "$WORK/img" || { fail "losetup"; finish; }
+	mount -t ext4 "$dev" "$KMNT" && echo "in the journal" >"$KMNT/d/j" && mkdir "$KMNT/jd" &&
+		python3 -c "import os, sys; os.fsync(os.open(sys.argv[1], os.O_RDONLY))" "$KMNT/d/j" &&
+		cp --sparse=always "$WORK/img" "$WORK/dirty.img"
+	umount "$KMNT"
+	fsvc_loop_detach "$dev"
+	sysctl -q vm.dirty_writeback_centisecs="$old"
+	flock -u 9
+	exec 9>&-
+	mv "$WORK/dirty.img" "$WORK/img"
+	check "the image needs recovery" bash -c "dumpe2fs -h '$WORK/img' 2>/dev/null | grep -q needs_recovery"
+	local sum
+	sum=$(sha256sum <"$WORK/img")
+	: >"$WORK/activator.log"
+	check "norecovery: mounted" mount_rw -o norecovery
+	check "norecovery: read-only" bash -c "[[ ,$(mount_opts_of), == *,ro,* ]]"
+	check "norecovery: one line" grep -q "norecovery, and the journal needs recovery: mounting read-only" \
+		"$WORK/activator.log"
+	umount "$MNT"
+	server_gone
+	check "norecovery: the image is unchanged" [ "$(sha256sum <"$WORK/img")" = "$sum" ]
+	: >"$WORK/activator.log"
+	check "mounted read-write" mount_rw
+	check "read-write" bash -c "[[ ,$(mount_opts_of), == *,rw,* ]]"
+	check "one line: recovered to the device" grep -q "^ext4-service: recovered the journal: 1 transactions" \
+		"$WORK/activator.log"
+	check "the journalled change is there" [ "$(cat "$MNT/d/j")" = "in the journal" ]
+	check "a write after recovery" bash -c "echo after >'$MNT/jd/after'"
+	check "snapshot" python3 "$HERE/rw_ops.py" snapshot "$MNT" "$WORK/snap"
+	after_unmount
+	check "no longer needs recovery" bash -c "! dumpe2fs -h '$WORK/img' 2>/dev/null | grep -q needs_recovery"
+}
+
+# Damaged images (test/ext4_hostile/corrupt.py) mounted read-write and
+# written all over: any request may fail, but the server answers every one
+# (or its watchdog ends it, with its line), never crashes, and the mount
+# comes down.
+t_hostile() {
+	local kind target
+	for kind in inode-csum extent-out-of-range extent-overlap extent-loop extent-header \
+		dir-reclen0 dir-reclen-past-block htree-node xattr-block xattr-csum gdt-csum; do
+		rm -rf "$WORK/tree" "$WORK/img"
+		mkdir -p "$WORK/tree/small" "$WORK/tree/dir"
+		head -c 40000 /dev/urandom >"$WORK/tree/victim"
+		head -c 1024 /dev/urandom >"$WORK/tree/two"
+		head -c 1024 /dev/urandom | dd of="$WORK/tree/two" bs=1024 seek=8 conv=notrunc status=none
+		: >"$WORK/tree/frag"
+		for i in $(seq 0 9); do
+			head -c 1024 /dev/urandom | dd of="$WORK/tree/frag" bs=1024 seek=$((i * 3)) conv=notrunc status=none
+		done
+		echo "has a big xattr" >"$WORK/tree/xa"
+		setfattr -n user.big -v "$(head -c 700 /dev/zero | tr '\0' v)" "$WORK/tree/xa"
+		for i in $(seq 1 400); do echo "$i" >"$WORK/tree/dir/entry-with-a-rather-long-name-$i"; done
+		ln -s "$(printf 'x%.0s' $(seq 1 100))" "$WORK/tree/link"
+		mkfs.ext4 -q -F -E root_owner=0:0 -t ext4 -b 1024 -I 256 -d "$WORK/tree" "$WORK/img" 16M ||
+			{ fail "mkfs"; continue; }
+		e2fsck -fyD "$WORK/img" >/dev/null 2>&1 # index /dir (htree), as ext4_hostile does
+		target=$(python3 "$HERE/../ext4_hostile/corrupt.py" "$WORK/img" "$kind") || { fail "corrupt.py $kind"; continue; }
+		: >"$WORK/activator.log"
+		run_helper "$WORK/img" "$MNT" -t "fuse.$SUB" -o watchdog=20
+		if [ "$RC" != 0 ]; then
+			check "$kind: refused with one line" grep -q "^ext4-service: " "$WORK/activator.log"
+			continue
+		fi
+		timeout -k 5 150 python3 "$HERE/rw_ops.py" hostile "$MNT"
+		local rc=$?
+		check "$kind ($target): the writes end (rc $rc)" [ $rc != 124 ] && [ $rc != 137 ]
+		if ! stat "$MNT" >/dev/null 2>&1; then
+			check "$kind: the server ended only by its watchdog" grep -q "^ext4-service: watchdog" "$WORK/activator.log"
+		else
+			echo "ok: $kind: the server still answers"
+		fi
+		check "$kind: every log line is one prefixed line" bash -c \
+			"! grep -v -e '^ext4-service: ' -e '^Connection from PID' -e '^Spawned .* as PID' \
+				-e '^Execing ' -e '^Communication attempt' -e '^Child .* died with code [01]\$' \
+				'$WORK/activator.log' | grep . >&2"
+		umount "$MNT" 2>/dev/null || umount -l "$MNT"
+		check "$kind: the server exits" server_gone
+	done
+}
+
 case $CASE in
 ops-4k) ops_case "-t ext4 -b 4096 -I 256" ;;
 ops-1k) OPS_FLAGS=--no-ns ops_case "-t ext4 -b 1024 -I 128" ;;
@@ -229,6 +319,8 @@ ops-nobody)
 	after_unmount
 	;;
 htree) t_htree ;;
+journal) t_journal ;;
+hostile) t_hostile ;;
 modes) t_modes ;;
 refuse) t_refuse ;;
 *)

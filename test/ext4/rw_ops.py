@@ -7,6 +7,8 @@ then the whole tree recorded so the kernel can be held to it.
     rw_ops.py snapshot MOUNT FILE    record every path's fields and statfs
     rw_ops.py check MOUNT FILE       the same fields, read through MOUNT now
     rw_ops.py htree MOUNT            grow and shrink an htree directory
+    rw_ops.py hostile MOUNT          write all over a damaged image; errors
+                                     are fine, the answers must keep coming
 
 Exits 1 on the first failed check (with the reason)."""
 import ctypes
@@ -382,6 +384,45 @@ def htree(m):
     expect(set(os.listdir(d)) == want, "htree directory: 3000 added, %d removed" % len(sorted(have)[::2]))
 
 
+def hostile(m):
+    """Every kind of change, everywhere, on a damaged image: each may fail
+    (EUCLEAN, EIO...), none may hang; prints the errnos seen."""
+    seen = {}
+
+    def attempt(fn, *a):
+        try:
+            fn(*a)
+            seen[0] = seen.get(0, 0) + 1
+        except OSError as e:
+            seen[e.errno] = seen.get(e.errno, 0) + 1
+
+    paths = []
+    for dirpath, dirnames, filenames in os.walk(m, onerror=lambda e: None):
+        paths += [(dirpath, n, True) for n in dirnames] + [(dirpath, n, False) for n in filenames]
+        attempt(write, os.path.join(dirpath, "new-file"), b"x" * 5000)
+        attempt(os.mkdir, os.path.join(dirpath, "new-dir"))
+        attempt(os.symlink, "t" * 200, os.path.join(dirpath, "new-link"))
+    # Files first: renaming a directory first would hide what is below it.
+    paths.sort(key=lambda x: (x[2], -len(x[0])))
+    for i, (d, n, isdir) in enumerate(paths):
+        p = os.path.join(d, n)
+        if isdir:
+            attempt(os.rename, p, p + "-moved")
+            continue
+        attempt(write, p, b"appended", os.O_WRONLY | os.O_APPEND)
+        attempt(write, p, b"z", os.O_WRONLY, 1 << 20)
+        attempt(os.setxattr, p, "user.new", b"v" * (i % 3000))
+        attempt(os.truncate, p, 100)
+        attempt(os.chmod, p, 0o600)
+        attempt(os.link, p, p + "-link")
+        attempt(os.rename, p, p + "-renamed")
+        if i % 2:
+            attempt(os.unlink, p + "-renamed")
+    attempt(os.statvfs, m)
+    print("hostile writes: " + ", ".join("%s %d" % (errno.errorcode.get(k, k) if k else "ok", v)
+                                          for k, v in sorted(seen.items())))
+
+
 def snapshot(m):
     b = os.fsencode(m)
     out = {}
@@ -402,6 +443,8 @@ def main():
         print("%d checks passed" % COUNT)
     elif cmd == "htree":
         htree(m)
+    elif cmd == "hostile":
+        hostile(m)
     elif cmd == "snapshot":
         with open(sys.argv[3], "wb") as f:
             pickle.dump(snapshot(m), f)
