@@ -43,7 +43,7 @@ make_image() { # make_image MKFS_ARGS SIZE
 	head -c 100000 /dev/urandom >"$t/dir/data"
 	echo hello >"$t/hello"
 	head -c 5000 /dev/urandom >"$t/dir/sub/small"
-	ln -s hello "$t/link"
+	ln -sfn hello "$t/link"
 	setfattr -n user.origin -v mkfs "$t/hello"
 	# shellcheck disable=SC2086 # a word list
 	mkfs.ext4 -q -F -E root_owner=0:0 $1 -d "$t" "$WORK/base.img" "$2" ||
@@ -309,6 +309,13 @@ seq-2k) seq_case "-t ext4 -b 2048 -I 256" 6 250 ;;
 seq-nocsum) seq_case "-t ext4 -b 4096 -I 128 -O ^metadata_csum,^64bit" 4 250 ;;
 seq-ext3) seq_case "-t ext3 -b 4096 -I 256" 5 250 ;;
 seq-ext2) seq_case "-t ext2 -b 4096 -I 256" 7 250 ;;
+seq-more)
+	# More seeds on the common flavour: each its own pair of images.
+	for seed in 8 9 10 11 12 13; do
+		echo "== seed $seed"
+		seq_case "-t ext4 -b 4096 -I 256" "$seed" 300
+	done
+	;;
 stress) stress_case 20 6 ;;
 crash) crash_case ;;
 *)
