@@ -316,6 +316,11 @@ seq-more)
 		seq_case "-t ext4 -b 4096 -I 256" "$seed" 300
 	done
 	;;
+seq-custom)
+	# By hand, to hunt or to reproduce: FSVC_RW_SEED, FSVC_RW_COUNT,
+	# FSVC_RW_MKFS (seqops.py show SEED COUNT lists the operations).
+	seq_case "${FSVC_RW_MKFS:--t ext4 -b 4096 -I 256}" "${FSVC_RW_SEED:-1}" "${FSVC_RW_COUNT:-300}"
+	;;
 stress) stress_case 20 6 ;;
 crash) crash_case ;;
 *)
