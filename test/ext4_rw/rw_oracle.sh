@@ -15,6 +15,8 @@
 # crash: SIGKILL of the server mid-workload, e2fsck -fy repairs, the kernel
 # mounts and reads everything.
 #
+# By hand: seq-custom with FSVC_RW_SEED, FSVC_RW_COUNT, FSVC_RW_MKFS;
+# stress with FSVC_RW_SECONDS, FSVC_RW_WRITERS.
 # FSVC_RW_TARGET=kernel|fuse2fs runs the same cases against a second
 # kernel mount or Debian's fuse2fs, to check the harness itself: against
 # the kernel every seq case must pass (no fault invented by the model of
@@ -321,7 +323,7 @@ seq-custom)
 	# FSVC_RW_MKFS (seqops.py show SEED COUNT lists the operations).
 	seq_case "${FSVC_RW_MKFS:--t ext4 -b 4096 -I 256}" "${FSVC_RW_SEED:-1}" "${FSVC_RW_COUNT:-300}"
 	;;
-stress) stress_case 20 6 ;;
+stress) stress_case "${FSVC_RW_SECONDS:-20}" "${FSVC_RW_WRITERS:-6}" ;;
 crash) crash_case ;;
 *)
 	echo "unknown case $CASE"
