@@ -15,6 +15,8 @@
 # crash: SIGKILL of the server mid-workload, e2fsck -fy repairs, the kernel
 # mounts and reads everything.
 #
+# By hand: seq-custom with FSVC_RW_SEED, FSVC_RW_COUNT, FSVC_RW_MKFS;
+# stress with FSVC_RW_SECONDS, FSVC_RW_WRITERS.
 # FSVC_RW_TARGET=kernel|fuse2fs runs the same cases against a second
 # kernel mount or Debian's fuse2fs, to check the harness itself: against
 # the kernel every seq case must pass (no fault invented by the model of
@@ -43,7 +45,7 @@ make_image() { # make_image MKFS_ARGS SIZE
 	head -c 100000 /dev/urandom >"$t/dir/data"
 	echo hello >"$t/hello"
 	head -c 5000 /dev/urandom >"$t/dir/sub/small"
-	ln -s hello "$t/link"
+	ln -sfn hello "$t/link"
 	setfattr -n user.origin -v mkfs "$t/hello"
 	# shellcheck disable=SC2086 # a word list
 	mkfs.ext4 -q -F -E root_owner=0:0 $1 -d "$t" "$WORK/base.img" "$2" ||
@@ -259,11 +261,25 @@ crash_case() {
 	fi
 	local pid spid
 	pid=$(server_pid)
+	# What fsync promises survives the kill: a file and its directory
+	# fsynced before the workload starts.
+	head -c 300000 /dev/urandom >"$WORK/synced"
+	check "a file written and fsynced before the kill" python3 -c '
+import os, sys
+src, mnt = sys.argv[1], sys.argv[2]
+fd = os.open(mnt + "/synced", os.O_WRONLY | os.O_CREAT, 0o640)
+os.write(fd, open(src, "rb").read())
+os.fsync(fd)
+os.close(fd)
+d = os.open(mnt, os.O_RDONLY | os.O_DIRECTORY)
+os.fsync(d)
+os.close(d)' "$WORK/synced" "$MNT"
 	python3 "$HERE/stress.py" run "$MNT/stress" 30 3 "$WORK/record.json" >/dev/null 2>&1 &
 	spid=$!
 	python3 "$HERE/seqops.py" run "$MNT" 11 400 "$WORK/o.json" >/dev/null 2>&1 &
 	local qpid=$!
 	sleep 4
+	check "the workload is still writing" kill -0 "$spid"
 	check "the server ($pid) is killed mid-workload" kill -KILL "$pid"
 	wait "$spid" "$qpid"
 	check "the dead mount unmounts" bash -c "umount '$MNT' || umount -l '$MNT'"
@@ -279,6 +295,7 @@ crash_case() {
 		finish
 	fi
 	check "the kernel reads every file" bash -c "find '$KMNT' -type f -print0 | xargs -0 -r cat >/dev/null"
+	check "the file fsynced before the kill is intact" cmp "$WORK/synced" "$KMNT/synced"
 	umount "$KMNT"
 	check "nothing left (mount, server)" nothing_left
 	# The read-only loop device goes at the unmount (autoclear), a moment later.
@@ -294,7 +311,19 @@ seq-2k) seq_case "-t ext4 -b 2048 -I 256" 6 250 ;;
 seq-nocsum) seq_case "-t ext4 -b 4096 -I 128 -O ^metadata_csum,^64bit" 4 250 ;;
 seq-ext3) seq_case "-t ext3 -b 4096 -I 256" 5 250 ;;
 seq-ext2) seq_case "-t ext2 -b 4096 -I 256" 7 250 ;;
-stress) stress_case 20 6 ;;
+seq-more)
+	# More seeds on the common flavour: each its own pair of images.
+	for seed in 8 9 10 11 12 13; do
+		echo "== seed $seed"
+		seq_case "-t ext4 -b 4096 -I 256" "$seed" 300
+	done
+	;;
+seq-custom)
+	# By hand, to hunt or to reproduce: FSVC_RW_SEED, FSVC_RW_COUNT,
+	# FSVC_RW_MKFS (seqops.py show SEED COUNT lists the operations).
+	seq_case "${FSVC_RW_MKFS:--t ext4 -b 4096 -I 256}" "${FSVC_RW_SEED:-1}" "${FSVC_RW_COUNT:-300}"
+	;;
+stress) stress_case "${FSVC_RW_SECONDS:-20}" "${FSVC_RW_WRITERS:-6}" ;;
 crash) crash_case ;;
 *)
 	echo "unknown case $CASE"

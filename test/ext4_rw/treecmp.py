@@ -19,24 +19,51 @@ import sys
 
 
 def content(path):
+    """A hash of the bytes, holes read as zeros, independent of the block
+    layout: every 1 MiB-aligned window that holds data (SEEK_DATA skips
+    the holes of a 5 GiB sparse file) and is not all zeros, with its
+    offset. Unwritten extents and holes hash alike, as they read alike."""
+    w = 1 << 20
     h = hashlib.sha256()
     with open(path, "rb", buffering=0) as f:
-        while True:
-            # SEEK_DATA skips holes: a 5 GiB sparse file reads in a moment,
-            # and the hash still covers the offsets of the data.
+        fd = f.fileno()
+        size = os.fstat(fd).st_size
+        windows = set()
+        pos = 0
+        while pos < size:
             try:
-                pos = f.tell()
-                data = os.lseek(f.fileno(), pos, os.SEEK_DATA)
+                data = os.lseek(fd, pos, os.SEEK_DATA)
             except OSError:
                 break
-            if data != pos:
-                h.update(b"hole@%d" % pos)
-                f.seek(data)
-            b = f.read(1 << 20)
-            if not b:
-                break
-            h.update(b"%d:" % data + b)
+            hole = os.lseek(fd, data, os.SEEK_HOLE)
+            windows.update(range(data // w, (hole + w - 1) // w))
+            pos = hole
+        for i in sorted(windows):
+            b = os.pread(fd, w, i * w)
+            if b.count(0) != len(b):
+                h.update(b"%d:" % i + b)
     return h.hexdigest()
+
+
+def first_difference(a, b):
+    """Where two files' bytes part: "bytes X..Y differ" (first and last
+    differing offsets), to point at the operation that went wrong."""
+    first = last = None
+    off = 0
+    with open(a, "rb") as fa, open(b, "rb") as fb:
+        while True:
+            x, y = fa.read(1 << 20), fb.read(1 << 20)
+            if not x and not y:
+                break
+            if x != y:
+                n = max(len(x), len(y))
+                x, y = x.ljust(n, b"\0"), y.ljust(n, b"\0")
+                diff = [i for i in range(n) if x[i] != y[i]]
+                if diff:
+                    first = off + diff[0] if first is None else first
+                    last = off + diff[-1]
+            off += max(len(x), len(y))
+    return "bytes %s..%s differ" % (first, last)
 
 
 def describe(root, rel, timed):
@@ -83,6 +110,9 @@ def main():
         for k in sorted(set(da) | set(db)):
             if da.get(k) != db.get(k):
                 va, vb = str(da.get(k)), str(db.get(k))
+                if k == "content" and da.get(k) and db.get(k):
+                    va, vb = va[:16], vb[:16] + " (%s)" % first_difference(
+                        os.path.join(a, rel), os.path.join(b, rel))
                 bad.append("%s %s: kernel %s, ours %s" % (rel or "/", k, va[:80], vb[:80]))
     for line in bad[:40]:
         print(line)
