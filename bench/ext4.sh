@@ -61,7 +61,7 @@ mnt=$work/mnt
 mount_sys() {
 	case $1 in
 	kernel) mount -t ext4 -o ro "$loopdev" "$mnt" ;;
-	ours) "$helper" "$work/img" "$mnt" -t "fuse.$subtype" >/dev/null ;;
+	ours) "$helper" "$work/img" "$mnt" -t "fuse.$subtype" -o ro >/dev/null ;;
 	fuse2fs) fuse2fs "$work/img" "$mnt" -o ro >/dev/null 2>&1 ;;
 	esac
 	for _ in $(seq 500); do

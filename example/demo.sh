@@ -8,7 +8,7 @@
 # Boots a real systemd in private namespaces over a throw-away overlay of /,
 # installs the units of ext4-service from the build tree, makes an ext4 image
 # with "mkfs.ext4 -d" and mounts it with
-#     mount -t fuse.ext4 /srv/demo/disk.ext4 /mnt/demo
+#     mount -t fuse.ext4 -o ro /srv/demo/disk.ext4 /mnt/demo
 # lists and reads the files, shows the sandbox the server runs in, unmounts
 # and powers the private systemd off. Nothing is left behind.
 set -uo pipefail
@@ -62,7 +62,7 @@ sd_boot fsvc-ext4.target || exit 1
 show systemctl list-sockets --no-pager ext4-service.socket
 
 step "Mounting: the socket starts one contained ext4-service for this mount"
-show mount -t fuse.ext4 /srv/demo/disk.ext4 /mnt/demo || exit 1
+show mount -t fuse.ext4 -o ro /srv/demo/disk.ext4 /mnt/demo || exit 1
 show findmnt /mnt/demo
 
 step "The files it serves"

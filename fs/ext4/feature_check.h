@@ -16,4 +16,8 @@ namespace fsvc::ext4
 /* An empty string when the image can be served; else why not (one line). */
 std::string unsupportedFeature(const ext2_super_block &sb);
 
+/* An empty string when the image may be written; else which feature we do
+ * not write correctly (one line), and the image is served read-only. */
+std::string writeRefusal(const ext2_super_block &sb);
+
 } // namespace fsvc::ext4

@@ -2,6 +2,7 @@
 #include "filesystem.h"
 
 #include "feature_check.h"
+#include "replay_to_device.h"
 
 #include <ext2fs/ext2_err.h>
 #include <ext2fs/ext2_ext_attr.h>
@@ -114,6 +115,27 @@ bool readExact(int fd, void *buf, size_t len, uint64_t pos)
 	return true;
 }
 
+/* libext2fs on a duplicate of @p fd, for writing (it closes the duplicate). */
+Result<FsPtr> openReadWrite(int fd)
+{
+	int dup = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	if (dup < 0) {
+		logLine("cannot duplicate the device descriptor: %s", std::strerror(errno));
+		return Error{-errno};
+	}
+	std::string name = std::to_string(dup);
+	ext2_filsys fs = nullptr;
+	errcode_t err = ext2fs_open2(name.c_str(), nullptr, EXT2_FLAG_RW | EXT2_FLAG_64BITS, 0, 0,
+				     unixfd_io_manager, &fs);
+	if (err) {
+		if (fcntl(dup, F_GETFD) >= 0)
+			::close(dup);
+		logLine("cannot open the filesystem: %s", error_message(err));
+		return Error{-EINVAL};
+	}
+	return FsPtr(fs);
+}
+
 uint64_t deviceSize(int fd)
 {
 	struct stat st {
@@ -158,6 +180,21 @@ int errnoFromExt2(errcode_t err) noexcept
 		return -ENOTDIR;
 	case EXT2_ET_EA_KEY_NOT_FOUND:
 		return -ENODATA;
+	case EXT2_ET_BLOCK_ALLOC_FAIL:
+	case EXT2_ET_INODE_ALLOC_FAIL:
+	case EXT2_ET_EA_NO_SPACE:
+	case EXT2_ET_DIR_NO_SPACE:
+	case EXT2_ET_INLINE_DATA_NO_SPACE:
+		return -ENOSPC;
+	case EXT2_ET_RO_FILSYS:
+		return -EROFS;
+	case EXT2_ET_DIR_EXISTS:
+		return -EEXIST;
+	case EXT2_ET_FILE_TOO_BIG:
+	case EXT2_ET_EXTENT_NOT_SUPPORTED:
+		return -EFBIG;
+	case EXT2_ET_FILE_RO:
+		return -EBADF;
 	default:
 		/* Checksums, corrupt trees, out-of-range numbers: the image is bad. */
 		return -EUCLEAN;
@@ -181,19 +218,74 @@ Result<std::unique_ptr<Filesystem>> Filesystem::open(UniqueFD fd, const OpenOpti
 		logLine("%s", why.c_str());
 		return Error{-EINVAL};
 	}
+	bool write = opts.write;
+	if (write) {
+		/* Written only when we write it correctly; else served read-only
+		 * with one line saying why. */
+		std::string no = writeRefusal(sb);
+		int fl = fcntl(self->fd_.get(), F_GETFL);
+		if (no.empty() && (fl < 0 || (fl & O_ACCMODE) != O_RDWR))
+			no = "the source is not open for writing";
+		struct stat st {
+		};
+		int bro = 0;
+		if (no.empty() && fstat(self->fd_.get(), &st) == 0 && S_ISBLK(st.st_mode) &&
+		    ioctl(self->fd_.get(), BLKROGET, &bro) == 0 && bro)
+			no = "the device is read-only";
+		if (no.empty() && ext2fs_has_feature_journal_needs_recovery(&sb)) {
+			if (opts.norecovery) {
+				no = "norecovery, and the journal needs recovery";
+			} else {
+				/* As the kernel does: the committed transactions go
+				 * home and the journal is emptied before anything is
+				 * served. */
+				std::string rwhy;
+				auto rs = replay_to_device(self->fd_.get(), rwhy);
+				if (!rs) {
+					logLine("cannot recover the journal: %s", rwhy.c_str());
+					return Error{-EINVAL};
+				}
+				logLine(
+				    "recovered the journal: %u transactions (%zu blocks) written "
+				    "to the device",
+				    rs->transactions, rs->blocks);
+				if (!readExact(self->fd_.get(), &sb, sizeof(sb),
+					       SUPERBLOCK_OFFSET)) {
+					logLine("cannot read the superblock after recovery");
+					return Error{-EIO};
+				}
+			}
+		}
+		if (no.empty() && (!(sb.s_state & EXT2_VALID_FS) || (sb.s_state & EXT2_ERROR_FS)))
+			no = "the filesystem was not cleanly unmounted or has errors (run e2fsck)";
+		if (!no.empty()) {
+			logLine("%s: mounting read-only", no.c_str());
+			write = false;
+		}
+	}
+	if (write) {
+		auto rw = openReadWrite(self->fd_.get());
+		if (!rw)
+			return Error{rw.error()};
+		self->owned_fs_ = std::move(*rw);
+		self->fs_ = self->owned_fs_.get();
+	}
 	/* A dirty journal is replayed in memory (unless norecovery): libext2fs
 	 * then reads through the overlay, and so does our data path. */
 	std::string why;
 	ReplayOpenOptions ro;
 	ro.flags = EXT2_FLAG_SKIP_MMP;
 	ro.recovery = !opts.norecovery;
-	auto opened = open_replayed(self->fd_.get(), why, ro);
+	auto opened =
+	    write ? Result<ReplayedFs>(ReplayedFs{}) : open_replayed(self->fd_.get(), why, ro);
 	if (!opened) {
 		logLine("cannot open the filesystem: %s", why.c_str());
 		return Error{opened.error() == -ENOMEM ? -ENOMEM : -EINVAL};
 	}
-	self->owned_fs_ = std::move(opened->fs);
-	self->fs_ = self->owned_fs_.get();
+	if (!write) {
+		self->owned_fs_ = std::move(opened->fs);
+		self->fs_ = self->owned_fs_.get();
+	}
 	if (opened->overlay) {
 		self->journal_ = std::move(opened->overlay);
 		self->overlay_ = [j = self->journal_.get()](blk64_t b) { return j->find(b); };
@@ -226,6 +318,10 @@ Result<std::unique_ptr<Filesystem>> Filesystem::open(UniqueFD fd, const OpenOpti
 	if (!LINUX_S_ISDIR(root->i_mode)) {
 		logLine("corrupt filesystem: the root inode is not a directory");
 		return Error{-EINVAL};
+	}
+	if (write) {
+		if (auto r = self->openForWrite(); !r)
+			return Error{-EINVAL};
 	}
 	return self;
 }
@@ -798,7 +894,7 @@ Result<struct statvfs> Filesystem::statfs()
 	sv.f_ffree = free_inodes;
 	sv.f_favail = free_inodes;
 	sv.f_namemax = EXT2_NAME_LEN;
-	sv.f_flag = ST_RDONLY;
+	sv.f_flag = writable_ ? 0 : ST_RDONLY;
 	return sv;
 }
 

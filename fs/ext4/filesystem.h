@@ -12,6 +12,15 @@
  * path does not: openFile() maps the extents under the lock once, and
  * planRead()/read() then work on that map and pread() the descriptor.
  *
+ * Read-write (filesystem_write.cpp): every change runs under the one lock
+ * and drops exactly the cached attrs, directories and file maps it made
+ * stale. A file's data is also guarded by a reader/writer lock per inode
+ * (dataLock()): a read holds it shared from taking the map to the end of
+ * its pread, so reads of one file run in parallel with each other and with
+ * anything on other files, while a write, truncate or punch of that file
+ * waits for them and they for it (no torn data, no read of blocks freed
+ * and reused).
+ *
  * Errors are negative errno values: -EUCLEAN for a corrupt structure or a
  * bad metadata checksum (logged once per occurrence with the program name),
  * -EIO for an I/O error, -ENOENT/-ENOTDIR/-EISDIR/-ENODATA as usual.
@@ -28,6 +37,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <shared_mutex>
 #include <span>
 #include <string>
 #include <string_view>
@@ -46,6 +56,24 @@ namespace fsvc::ext4
 struct OpenOptions {
 	/** Do not replay a dirty journal: serve the in-place metadata (`-o norecovery`). */
 	bool norecovery = false;
+	/** Open for writing (the descriptor must be writable). When the image
+	 * cannot be written safely (see writeRefusal()) the open falls back to
+	 * read-only with one line saying why; writable() tells which it is. */
+	bool write = false;
+};
+
+/** Which fields setattr() changes (the values of libfuse's FUSE_SET_ATTR_*). */
+namespace set_attr
+{
+constexpr int mode = 1 << 0, uid = 1 << 1, gid = 1 << 2, size = 1 << 3, atime = 1 << 4,
+	      mtime = 1 << 5, atime_now = 1 << 7, mtime_now = 1 << 8, ctime = 1 << 10;
+} // namespace set_attr
+
+/** Who creates a node, for its owner and the umask. */
+struct Creator {
+	uid_t uid = 0;
+	gid_t gid = 0;
+	mode_t umask = 0; /**< applied unless the parent has a default ACL */
 };
 
 /** One directory entry as stored on disk. */
@@ -134,6 +162,52 @@ public:
 	/** One attribute's value; ACLs in the kernel's POSIX xattr format. */
 	Result<std::vector<std::byte>> getxattr(ext2_ino_t ino, std::string_view name);
 
+	/* ---- Read-write (filesystem_write.cpp); -EROFS on a read-only open. ---- */
+
+	/** Opened for writing? */
+	[[nodiscard]] bool writable() const noexcept { return writable_; }
+	/** Create a regular file, fifo, socket or device node; its inode number. */
+	Result<ext2_ino_t> mknod(ext2_ino_t parent, std::string_view name, mode_t mode, dev_t rdev,
+				 const Creator &who);
+	Result<ext2_ino_t> mkdir(ext2_ino_t parent, std::string_view name, mode_t mode,
+				 const Creator &who);
+	Result<ext2_ino_t> symlink(ext2_ino_t parent, std::string_view name,
+				   std::string_view target, const Creator &who);
+	/** A new name for @p ino. */
+	Result<void> link(ext2_ino_t ino, ext2_ino_t parent, std::string_view name);
+	Result<void> unlink(ext2_ino_t parent, std::string_view name);
+	Result<void> rmdir(ext2_ino_t parent, std::string_view name);
+	/** rename(2) with RENAME_NOREPLACE / RENAME_EXCHANGE. */
+	Result<void> rename(ext2_ino_t parent, std::string_view name, ext2_ino_t newparent,
+			    std::string_view newname, unsigned flags);
+	/** set_attr:: bits in @p to_set; returns the new attributes. */
+	Result<struct stat> setattr(ext2_ino_t ino, const struct stat &attr, int to_set);
+	/** Write at @p off (extends the file); the byte count. */
+	Result<size_t> write(ext2_ino_t ino, std::span<const std::byte> data, uint64_t off);
+	/** fallocate(2) modes 0, KEEP_SIZE, PUNCH_HOLE, ZERO_RANGE. */
+	Result<void> fallocate(ext2_ino_t ino, int mode, uint64_t off, uint64_t len);
+	/** Everything written so far, this file's data and metadata included, on the device. */
+	Result<void> fsync();
+	Result<void> setxattr(ext2_ino_t ino, std::string_view name,
+			      std::span<const std::byte> value, int flags);
+	Result<void> removexattr(ext2_ino_t ino, std::string_view name);
+	/** The kernel holds @p n more references to @p ino (lookups, creates). */
+	void remember(ext2_ino_t ino, uint64_t n = 1);
+	/** The kernel dropped @p n references; an unlinked inode is freed at zero. */
+	void forget(ext2_ino_t ino, uint64_t n);
+	/** A file handle on @p ino was opened / released (read-write only): an
+	 * unlinked regular file is freed when its last handle goes, as in the
+	 * kernel, even before the kernel forgets the inode. */
+	void opened(ext2_ino_t ino);
+	void released(ext2_ino_t ino);
+	/** Clean unmount: free unlinked inodes, mark the filesystem clean, flush, fsync. */
+	Result<void> close();
+	/** The per-inode data lock (see the threading note above). */
+	[[nodiscard]] std::shared_mutex &dataLock(ext2_ino_t ino) noexcept
+	{
+		return data_locks_[ino % kDataLocks];
+	}
+
 	/** Serve these blocks instead of the device's (journal replay). */
 	void setOverlay(OverlayFind find) { overlay_ = std::move(find); }
 
@@ -151,6 +225,29 @@ private:
 	Result<std::shared_ptr<FileMap>> mapLocked(ext2_ino_t ino, const ext2_inode_large &inode);
 	Result<struct ext2_xattr_handle *> xattrsLocked(ext2_ino_t ino);
 	[[nodiscard]] bool validIno(ext2_ino_t ino) const noexcept;
+	/* filesystem_write.cpp */
+	Result<void> openForWrite();
+	void invalidate(ext2_ino_t ino);
+	Result<void> checkName(std::string_view name) const;
+	Result<ext2_ino_t> lookupLocked(ext2_ino_t parent, std::string_view name);
+	Result<void> writeInode(ext2_ino_t ino, ext2_inode_large &in);
+	Result<void> touchDir(ext2_ino_t dir);
+	Result<void> addEntry(ext2_ino_t dir, const std::string &name, ext2_ino_t ino,
+			      unsigned mode);
+	Result<void> setEntry(ext2_ino_t dir, const char *name, ext2_ino_t ino, unsigned mode);
+	Result<void> dropLink(ext2_ino_t ino, bool dir);
+	Result<void> freeInode(ext2_ino_t ino);
+	Result<ext2_ino_t> newNode(ext2_ino_t parent, std::string_view name, mode_t mode,
+				   dev_t rdev, const Creator &who);
+	Result<Creator> ownerIn(ext2_ino_t parent, const Creator &who, mode_t &mode);
+	Result<mode_t> inheritAcl(ext2_ino_t parent, ext2_ino_t ino, mode_t mode,
+				  const Creator &who);
+	Result<void> truncateLocked(ext2_ino_t ino, uint64_t size);
+	Result<void> chmodAcl(ext2_ino_t ino, mode_t mode);
+	Result<bool> writeFresh(ext2_ino_t ino, std::span<const std::byte> data, uint64_t b0,
+				uint64_t b1);
+	Result<void> zeroRange(ext2_ino_t ino, uint64_t off, uint64_t len);
+	Result<void> flushLocked();
 	void buildSystemZone();
 	[[nodiscard]] bool inSystemZone(uint64_t start, uint64_t len) const noexcept;
 
@@ -163,6 +260,15 @@ private:
 	unsigned block_size_ = 0;
 	uint64_t blocks_count_ = 0;
 	OverlayFind overlay_;
+
+	bool writable_ = false;
+	bool errors_ = false; /* a write failed midway: leave the image marked unclean */
+	static constexpr size_t kDataLocks = 64;
+	std::shared_mutex data_locks_[kDataLocks];
+	/* Kernel references per inode (rw only) and unlinked inodes still referenced. */
+	std::unordered_map<ext2_ino_t, uint64_t> nlookup_;
+	std::unordered_map<ext2_ino_t, bool> orphans_;
+	std::unordered_map<ext2_ino_t, uint64_t> opens_;
 
 	std::mutex mu_;
 	/* Caches, under mu_; each is cleared as a whole when it grows past its cap. */

@@ -9,18 +9,15 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <shared_mutex>
 #include <string>
 #include <vector>
 
 namespace fsvc::ext4
 {
 
-namespace
+namespace ops
 {
-
-/* We hold the device exclusively and read-only: nothing changes behind the
- * kernel's back, so its caches may keep everything for as long as it likes. */
-constexpr double kTimeout = 86400.0 * 365;
 
 Server &server(fuse_req_t req)
 {
@@ -38,16 +35,6 @@ fuse_ino_t toFuse(ext2_ino_t ino)
 	return ino == EXT2_ROOT_INO ? FUSE_ROOT_ID : fuse_ino_t(ino);
 }
 
-/* Zeros for holes. calloc()'s fresh pages are never written, so they cost
- * no memory until read (and then map the kernel's zero page). */
-constexpr size_t kZeroBytes = size_t(1) << 20;
-const std::byte *zeros()
-{
-	static const auto *z = static_cast<const std::byte *>(std::calloc(1, kZeroBytes));
-	return z;
-}
-
-/* A valid entry for @p ino, or false when its inode cannot be read. */
 int fillEntry(Filesystem &fs, ext2_ino_t ino, fuse_entry_param &e)
 {
 	std::memset(&e, 0, sizeof(e));
@@ -61,6 +48,22 @@ int fillEntry(Filesystem &fs, ext2_ino_t ino, fuse_entry_param &e)
 	e.attr_timeout = kTimeout;
 	e.entry_timeout = kTimeout;
 	return 0;
+}
+
+} // namespace ops
+
+namespace
+{
+
+using namespace ops;
+
+/* Zeros for holes. calloc()'s fresh pages are never written, so they cost
+ * no memory until read (and then map the kernel's zero page). */
+constexpr size_t kZeroBytes = size_t(1) << 20;
+const std::byte *zeros()
+{
+	static const auto *z = static_cast<const std::byte *>(std::calloc(1, kZeroBytes));
+	return z;
 }
 
 void opInit(void *userdata, fuse_conn_info *conn)
@@ -86,6 +89,18 @@ void opInit(void *userdata, fuse_conn_info *conn)
 	/* As much readahead as the kernel offers: it is sequential reads' speed. */
 	conn->max_readahead = UINT32_MAX;
 	conn->time_gran = 1;
+	if (s.fs->writable()) {
+		/* Opens are needed for O_TRUNC (done in open, atomically) and
+		 * writes; the kernel's write-back cache is not used. */
+		s.no_open = false;
+		if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC)
+			conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
+		conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
+		conn->want &= ~FUSE_CAP_HANDLE_KILLPRIV;
+		/* The umask is ours to apply: not under a default ACL. */
+		if (conn->capable & FUSE_CAP_DONT_MASK)
+			conn->want |= FUSE_CAP_DONT_MASK;
+	}
 }
 
 void opLookup(fuse_req_t req, fuse_ino_t parent, const char *name)
@@ -109,17 +124,24 @@ void opLookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		fuse_reply_err(req, -err);
 		return;
 	}
-	fuse_reply_entry(req, &e);
+	s.fs->remember(*ino);
+	if (fuse_reply_entry(req, &e) != 0)
+		s.fs->forget(*ino, 1);
 }
 
-void opForget(fuse_req_t req, fuse_ino_t, uint64_t)
+/* Read-only: inodes hold no per-lookup state. Read-write: an unlinked
+ * inode is freed when the kernel forgets it last. */
+void opForget(fuse_req_t req, fuse_ino_t ino, uint64_t n)
 {
-	/* Inodes hold no per-lookup state. */
+	server(req).fs->forget(toExt(ino), n);
 	fuse_reply_none(req);
 }
 
-void opForgetMulti(fuse_req_t req, size_t, fuse_forget_data *)
+void opForgetMulti(fuse_req_t req, size_t count, fuse_forget_data *f)
 {
+	Server &s = server(req);
+	for (size_t i = 0; i < count; i++)
+		s.fs->forget(toExt(f[i].ino), f[i].nlookup);
 	fuse_reply_none(req);
 }
 
@@ -153,6 +175,25 @@ void opOpen(fuse_req_t req, fuse_ino_t ino, fuse_file_info *fi)
 {
 	Server &s = server(req);
 	Watchdog::Guard g(*s.watchdog, "open");
+	if (s.fs->writable()) {
+		/* FUSE_ATOMIC_O_TRUNC: the kernel truncates nothing itself. */
+		if (fi->flags & O_TRUNC) {
+			struct stat st {
+			};
+			auto r = s.fs->setattr(toExt(ino), st, fsvc::ext4::set_attr::size);
+			if (!r) {
+				fuse_reply_err(req, -r.error());
+				return;
+			}
+		}
+		/* No map kept: reads take the current one under the data lock. */
+		fi->fh = 0;
+		fi->keep_cache = 1;
+		s.fs->opened(toExt(ino));
+		if (fuse_reply_open(req, fi) != 0)
+			s.fs->released(toExt(ino));
+		return;
+	}
 	if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC)) {
 		fuse_reply_err(req, EROFS);
 		return;
@@ -182,6 +223,11 @@ void opRead(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_in
 {
 	Server &s = server(req);
 	Watchdog::Guard g(*s.watchdog, "read");
+	/* Read-write: no write, truncate or punch of this file until the
+	 * reply (and its pread) is done. */
+	std::shared_lock<std::shared_mutex> dl;
+	if (s.fs->writable())
+		dl = std::shared_lock(s.fs->dataLock(toExt(ino)));
 	std::shared_ptr<const FileMap> map;
 	if (fi->fh) {
 		map = reinterpret_cast<const OpenFile *>(fi->fh)->map;
@@ -246,8 +292,9 @@ void opRead(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_in
 	fuse_reply_data(req, bv, FUSE_BUF_SPLICE_MOVE);
 }
 
-void opRelease(fuse_req_t req, fuse_ino_t, fuse_file_info *fi)
+void opRelease(fuse_req_t req, fuse_ino_t ino, fuse_file_info *fi)
 {
+	server(req).fs->released(toExt(ino));
 	delete reinterpret_cast<OpenFile *>(fi->fh);
 	fuse_reply_err(req, 0);
 }
@@ -302,6 +349,9 @@ void readdirCommon(fuse_req_t req, size_t size, off_t off, fuse_file_info *fi, b
 			}
 			len = fuse_add_direntry_plus(req, buf.data() + used, size - used,
 						     de.name.c_str(), &e, off_t(i + 1));
+			/* The kernel holds a reference to each entry it gets. */
+			if (len <= size - used && e.ino != 0)
+				s.fs->remember(de.ino);
 		} else {
 			struct stat st {
 			};
@@ -381,7 +431,7 @@ void opListxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 		fuse_reply_buf(req, all.data(), all.size());
 }
 
-fuse_lowlevel_ops makeOps()
+fuse_lowlevel_ops makeOps(bool writable)
 {
 	fuse_lowlevel_ops ops{};
 	ops.init = opInit;
@@ -400,15 +450,19 @@ fuse_lowlevel_ops makeOps()
 	ops.statfs = opStatfs;
 	ops.getxattr = opGetxattr;
 	ops.listxattr = opListxattr;
+	if (writable)
+		addWriteOps(ops);
 	return ops;
 }
 
 } // namespace
 
-const fuse_lowlevel_ops &fuseOps()
+const fuse_lowlevel_ops &fuseOps(bool writable)
 {
-	static const fuse_lowlevel_ops ops = makeOps();
-	return ops;
+	/* A read-only server has no write operations at all: the kernel then
+	 * learns at once that there is no flush, setattr... (ENOSYS). */
+	static const fuse_lowlevel_ops ro = makeOps(false), rw = makeOps(true);
+	return writable ? rw : ro;
 }
 
 } // namespace fsvc::ext4

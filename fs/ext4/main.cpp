@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * ext4-service: a contained, read-only ext2/ext3/ext4 FUSE server.
+ * ext4-service: a contained ext2/ext3/ext4 FUSE server (read-write, or read-only).
  *
- *     mount -t fuse.ext4 [-o allow_other,norecovery] IMAGE_OR_DEVICE MOUNTPOINT
+ *     mount -t fuse.ext4 [-o ro,allow_other,norecovery] IMAGE_OR_DEVICE MOUNTPOINT
  *
  * Socket-activated (one instance per mount) it never opens the image,
  * /dev/fuse or the mountpoint: fuservicemount3 opens them as the user who
@@ -15,7 +15,11 @@
 #include <fuse_service.hpp>
 
 #include <fcntl.h>
+#include <linux/fs.h>
+#include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstddef>
@@ -46,7 +50,11 @@ struct Config {
 	int no_readdirplus = 0;
 	int use_open = 0;
 	int show_help = 0;
+	bool ro = false;  /* the last of ro/rw on the command line */
+	bool dev = false; /* the last of dev/nodev */
 };
+
+enum { kKeyRo = 100, kKeyRw, kKeyDev, kKeyNodev };
 
 #define EXT4_OPT(t, p, v)                                                                          \
 	{                                                                                          \
@@ -63,8 +71,11 @@ const fuse_opt kOpts[] = {
     EXT4_OPT("--help", show_help, 1),
     FUSE_OPT_KEY("-h", FUSE_OPT_KEY_KEEP),
     FUSE_OPT_KEY("--help", FUSE_OPT_KEY_KEEP),
-    /* Read-only in this version, whatever was asked. */
-    FUSE_OPT_KEY("rw", FUSE_OPT_KEY_DISCARD),
+    /* Seen and kept: the mount gets them too. */
+    FUSE_OPT_KEY("ro", kKeyRo),
+    FUSE_OPT_KEY("rw", kKeyRw),
+    FUSE_OPT_KEY("dev", kKeyDev),
+    FUSE_OPT_KEY("nodev", kKeyNodev),
     FUSE_OPT_END,
 };
 
@@ -75,6 +86,10 @@ int optProc(void *data, const char *arg, int key, fuse_args *)
 		cfg->source = strdup(arg);
 		return cfg->source ? 0 : -1;
 	}
+	if (key == kKeyRo || key == kKeyRw)
+		cfg->ro = key == kKeyRo;
+	if (key == kKeyDev || key == kKeyNodev)
+		cfg->dev = key == kKeyDev;
 	return 1;
 }
 
@@ -106,10 +121,24 @@ std::string fsnameOption(const char *source)
 	return o;
 }
 
-/* Mounts are always read-only and the kernel checks the on-disk modes. */
-int addFixedOptions(fuse_args *args)
+/* The kernel checks the on-disk modes; a mount we do not write is "ro". */
+const char *fixedOptions(const Server &srv)
 {
-	return fuse_opt_add_arg(args, "-oro,default_permissions");
+	return srv.fs->writable() ? "-odefault_permissions" : "-oro,default_permissions";
+}
+
+/* One writer per image: a second read-write server on the same file
+ * would corrupt it (O_EXCL only guards block devices). */
+bool lockForWriting(int fd)
+{
+	for (int i = 0; i < 10; i++) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return true;
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			return false;
+		usleep(100000);
+	}
+	return false;
 }
 
 int serve(fuse_session *se, const fuse_cmdline_opts &opts)
@@ -131,6 +160,13 @@ bool openServer(Server &srv, UniqueFD fd, const Config &cfg)
 {
 	fsvc::ext4::OpenOptions o;
 	o.norecovery = cfg.norecovery != 0;
+	o.write = !cfg.ro;
+	if (o.write && !lockForWriting(fd.get())) {
+		std::fprintf(stderr,
+			     "%s: %s is in use by another read-write mount; mounting read-only\n",
+			     kProg, cfg.source);
+		o.write = false;
+	}
 	auto fs = Filesystem::open(std::move(fd), o);
 	if (!fs)
 		return false;
@@ -138,6 +174,7 @@ bool openServer(Server &srv, UniqueFD fd, const Config &cfg)
 	srv.watchdog = std::make_unique<Watchdog>(cfg.watchdog);
 	srv.readdirplus = cfg.no_readdirplus == 0;
 	srv.no_open = cfg.use_open == 0;
+	srv.allow_dev = cfg.dev;
 	return true;
 }
 
@@ -146,12 +183,36 @@ bool openServer(Server &srv, UniqueFD fd, const Config &cfg)
  * else a regular file. We cannot look at the image before every request is
  * done, so the device's block size is the -o blocksize= value (0 leaves it).
  */
-fsvc::FileResult requestSource(const fsvc::Service &service, const Config &cfg)
+fsvc::FileResult requestOnce(const fsvc::Service &service, const Config &cfg, int flags)
 {
-	fsvc::FileResult fd = service.request_blockdev(cfg.source, O_RDONLY | O_EXCL, cfg.blocksize,
-						       0, fsvc::request_quiet);
+	fsvc::FileResult fd = service.request_blockdev(cfg.source, flags | O_EXCL, cfg.blocksize, 0,
+						       fsvc::request_quiet);
 	if (!fd && fd.error_detail().refused() && fd.error() == -ENOTBLK)
-		fd = service.request_file(cfg.source, O_RDONLY);
+		fd = service.request_file(cfg.source, flags, 0, fsvc::request_quiet);
+	return fd;
+}
+
+/*
+ * Read-write unless -o ro: O_RDWR, falling back to read-only (one line) when
+ * the caller may not write the source; a device busy elsewhere (EBUSY from
+ * O_EXCL) is retried for a few seconds.
+ */
+fsvc::FileResult requestSource(const fsvc::Service &service, Config &cfg)
+{
+	fsvc::FileResult fd = fsvc::FileError{-EINVAL, fsvc::FileError::Kind::invalid};
+	for (int attempt = 0;; attempt++) {
+		fd = requestOnce(service, cfg, cfg.ro ? O_RDONLY : O_RDWR);
+		if (fd || !fd.error_detail().refused() || fd.error() != -EBUSY || attempt >= 9)
+			break;
+		usleep(300000);
+	}
+	if (!fd && !cfg.ro && fd.error_detail().refused() &&
+	    (fd.error() == -EACCES || fd.error() == -EPERM || fd.error() == -EROFS)) {
+		std::fprintf(stderr, "%s: %s: %s; mounting read-only\n", kProg, cfg.source,
+			     std::strerror(-fd.error()));
+		cfg.ro = true;
+		fd = requestOnce(service, cfg, O_RDONLY);
+	}
 	if (!fd) {
 		if (fd.error_detail().refused())
 			std::fprintf(stderr, "%s: cannot open %s: %s\n", kProg, cfg.source,
@@ -164,6 +225,13 @@ fsvc::FileResult requestSource(const fsvc::Service &service, const Config &cfg)
 		std::fprintf(stderr, "%s: %s is not a regular file or block device\n", kProg,
 			     cfg.source);
 		return fsvc::FileError{-EINVAL, fsvc::FileError::Kind::invalid};
+	}
+	/* A read-only block device opens for writing; its writes fail. */
+	int ro = 0;
+	if (!cfg.ro && S_ISBLK(st.st_mode) && ioctl(fd->get(), BLKROGET, &ro) == 0 && ro) {
+		std::fprintf(stderr, "%s: %s: %s; mounting read-only\n", kProg, cfg.source,
+			     std::strerror(EROFS));
+		cfg.ro = true;
 	}
 	return fd;
 }
@@ -193,7 +261,7 @@ int runService(fsvc::Service service, int argc, char *argv[], Config &cfg, Serve
 	auto ready = std::move(service).finish_file_requests();
 	if (!ready || !openServer(srv, std::move(*fd), cfg))
 		return 1;
-	if (!args->add("-oro,default_permissions") || !args->add(fsnameOption(cfg.source)))
+	if (!args->add(fixedOptions(srv)) || !args->add(fsnameOption(cfg.source)))
 		return 1;
 	auto opts = fsvc::parse_cmdline_opts(*args);
 	if (!opts)
@@ -202,9 +270,9 @@ int runService(fsvc::Service service, int argc, char *argv[], Config &cfg, Serve
 		std::fprintf(stderr, "%s: no mountpoint given\n", kProg);
 		return 1;
 	}
-	SessionPtr se(
-	    fuse_session_new(args->get(), &fsvc::ext4::fuseOps(), sizeof(fuse_lowlevel_ops), &srv),
-	    fuse_session_destroy);
+	SessionPtr se(fuse_session_new(args->get(), &fsvc::ext4::fuseOps(srv.fs->writable()),
+				       sizeof(fuse_lowlevel_ops), &srv),
+		      fuse_session_destroy);
 	if (!se || fuse_set_signal_handlers(se.get()) != 0)
 		return 1;
 	int ret = 1;
@@ -231,8 +299,6 @@ int runClassic(fuse_args *args, Config &cfg, Server &srv)
 		usage();
 		return 0;
 	}
-	if (addFixedOptions(args) < 0)
-		return 1;
 	if (cfg.source) {
 		fsname = fsnameOption(cfg.source) + ",subtype=ext4";
 		if (fuse_opt_add_arg(args, fsname.c_str()) < 0)
@@ -245,7 +311,14 @@ int runClassic(fuse_args *args, Config &cfg, Server &srv)
 		goto out;
 	}
 	{
-		UniqueFD fd(::open(cfg.source, O_RDONLY | O_EXCL | O_CLOEXEC));
+		UniqueFD fd(::open(cfg.source, (cfg.ro ? O_RDONLY : O_RDWR) | O_EXCL | O_CLOEXEC));
+		if (!fd.isValid() && !cfg.ro &&
+		    (errno == EACCES || errno == EPERM || errno == EROFS)) {
+			std::fprintf(stderr, "%s: %s: %s; mounting read-only\n", kProg, cfg.source,
+				     std::strerror(errno));
+			cfg.ro = true;
+			fd = UniqueFD(::open(cfg.source, O_RDONLY | O_EXCL | O_CLOEXEC));
+		}
 		if (!fd.isValid()) {
 			std::fprintf(stderr, "%s: cannot open %s: %s\n", kProg, cfg.source,
 				     std::strerror(errno));
@@ -254,7 +327,10 @@ int runClassic(fuse_args *args, Config &cfg, Server &srv)
 		if (!openServer(srv, std::move(fd), cfg))
 			goto out;
 	}
-	se = fuse_session_new(args, &fsvc::ext4::fuseOps(), sizeof(fuse_lowlevel_ops), &srv);
+	if (fuse_opt_add_arg(args, fixedOptions(srv)) < 0)
+		goto out;
+	se = fuse_session_new(args, &fsvc::ext4::fuseOps(srv.fs->writable()),
+			      sizeof(fuse_lowlevel_ops), &srv);
 	if (!se)
 		goto out;
 	if (fuse_set_signal_handlers(se) != 0)

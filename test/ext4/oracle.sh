@@ -41,9 +41,11 @@ retime() {
 	fsvc_loop_detach "$dev"
 }
 
-# mount_ours SOURCE [OPTS]: mount SOURCE on $MNT through the service.
+# mount_ours SOURCE [OPTS]: mount SOURCE on $MNT through the service,
+# read-only ("ro" added) unless RW=1.
 mount_ours() {
 	local src=$1 opts=${2:-}
+	[ -n "${RW:-}" ] || opts=ro${opts:+,$opts}
 	[ -n "${ACTIVATOR_STARTED:-}" ] || { start_activator "$SUB" 0600 "$EXT4"; ACTIVATOR_STARTED=1; }
 	run_helper "$src" "$MNT" -t "fuse.$SUB" ${opts:+-o "$opts"}
 	[ "$RC" = 0 ] && is_mounted "$MNT"
@@ -218,7 +220,7 @@ t_watchdog() {
 	mkdir "$WORK/outer" "$WORK/amnt"
 	mv "$WORK/img" "$WORK/outer/inner.img"
 	mkfs.ext4 -q -F -d "$WORK/outer" "$WORK/outer.img" 256M || { fail "mkfs outer"; finish; }
-	"$EXT4" "$WORK/outer.img" "$WORK/amnt" -f 2>"$WORK/outer.log" &
+	"$EXT4" "$WORK/outer.img" "$WORK/amnt" -f -o ro 2>"$WORK/outer.log" &
 	local apid=$!
 	PIDS+=("$apid")
 	local i

@@ -106,7 +106,7 @@ build_dirty() {
 mount_ours() {
 	[ -n "${ACTIVATOR_STARTED:-}" ] || { start_activator "$SUB" 0600 "$EXT4"; ACTIVATOR_STARTED=1; }
 	: >"$WORK/activator.log"
-	run_helper "$IMG" "$MNT" -t "fuse.$SUB"
+	run_helper "$IMG" "$MNT" -t "fuse.$SUB" -o ro
 	[ "$RC" = 0 ] && is_mounted "$MNT"
 }
 

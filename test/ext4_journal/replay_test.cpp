@@ -3,12 +3,15 @@
 #include "core/unique_fd.h"
 #include "journal_builder.h"
 #include "open_replayed.h"
+#include "replay_to_device.h"
 
 #include <gtest/gtest.h>
 
 #include <cerrno>
 #include <cstdlib>
 #include <fcntl.h>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <unistd.h>
 
@@ -530,4 +533,104 @@ TEST(Overlay, IoManagerServesOverlaidBlocksAndRefusesWrites)
 	EXPECT_EQ(buf[9], std::byte(0x5c));
 	EXPECT_EQ(io_channel_write_blk64(io, 1500, 1, buf.data()), EROFS);
 	EXPECT_EQ(fs.value()->super->s_magic, EXT2_SUPER_MAGIC);
+}
+
+/* replay_to_device() on what must not be written: an image made by mkfs,
+ * changed with debugfs where the test needs it. */
+class WriteBack : public ::testing::Test
+{
+protected:
+	void SetUp() override
+	{
+		int fd = mkstemp(path_);
+		ASSERT_GE(fd, 0);
+		close(fd);
+		ASSERT_EQ(sh(std::string("mkfs.ext4 -q -F -b 1024 ") + path_ + " 4M"), 0);
+	}
+	void TearDown() override { unlink(path_); }
+
+	int sh(const std::string &cmd) { return std::system((cmd + " >/dev/null 2>&1").c_str()); }
+	std::string bytes()
+	{
+		std::ifstream in(path_, std::ios::binary);
+		return {std::istreambuf_iterator<char>(in), {}};
+	}
+	fsvc::UniqueFD open_image(int flags)
+	{
+		return fsvc::UniqueFD(open(path_, flags | O_CLOEXEC));
+	}
+	void set_needs_recovery()
+	{
+		ASSERT_EQ(sh(std::string("debugfs -w -R 'feature needs_recovery' ") + path_), 0);
+	}
+	bool needs_recovery()
+	{
+		return sh(std::string("dumpe2fs -h ") + path_ + " | grep -q needs_recovery") == 0;
+	}
+
+	char path_[32] = "/tmp/fsvc-writeback-XXXXXX";
+};
+
+TEST_F(WriteBack, CleanImageIsNotWritten)
+{
+	std::string before = bytes();
+	auto fd = open_image(O_RDWR);
+	std::string why;
+	auto r = replay_to_device(fd.get(), why);
+	ASSERT_TRUE(r.ok()) << why;
+	EXPECT_EQ(r->transactions, 0u);
+	EXPECT_EQ(bytes(), before);
+}
+
+TEST_F(WriteBack, ReadOnlyDescriptorIsRefusedUntouched)
+{
+	set_needs_recovery();
+	std::string before = bytes();
+	auto fd = open_image(O_RDONLY);
+	std::string why;
+	auto r = replay_to_device(fd.get(), why);
+	ASSERT_FALSE(r.ok());
+	EXPECT_EQ(r.error(), -EROFS);
+	EXPECT_NE(why.find("not open for writing"), std::string::npos) << why;
+	EXPECT_EQ(bytes(), before);
+}
+
+TEST_F(WriteBack, CorruptJournalIsRefusedBeforeAnyWrite)
+{
+	set_needs_recovery();
+	/* A journal superblock that claims a log (s_start 1) and has lost its
+	 * magic (mkfs's journal has no checksum to break). */
+	auto rw = open_image(O_RDWR);
+	std::string why;
+	auto plain = open_plain(rw.get(), 0, why);
+	ASSERT_TRUE(plain.ok()) << why;
+	blk64_t jsb = 0;
+	ASSERT_EQ(ext2fs_bmap2(plain.value().get(), plain.value()->super->s_journal_inum, nullptr,
+			       nullptr, 0, 0, nullptr, &jsb),
+		  0);
+	plain.value().reset();
+	std::vector<std::byte> sb(1024);
+	ASSERT_EQ(pread(rw.get(), sb.data(), sb.size(), off_t(jsb * 1024)), 1024);
+	jbd2::put_be32(sb, jbd2::kSbStart, 1);
+	jbd2::put_be32(sb, 0, 0xdeadbeef);
+	ASSERT_EQ(pwrite(rw.get(), sb.data(), sb.size(), off_t(jsb * 1024)), 1024);
+	std::string before = bytes();
+	auto r = replay_to_device(rw.get(), why);
+	ASSERT_FALSE(r.ok());
+	EXPECT_EQ(r.error(), -EUCLEAN);
+	EXPECT_NE(why.find("bad magic"), std::string::npos) << why;
+	EXPECT_EQ(bytes(), before);
+	EXPECT_TRUE(needs_recovery());
+}
+
+TEST_F(WriteBack, EmptyJournalOnlyClearsTheFlag)
+{
+	set_needs_recovery();
+	auto fd = open_image(O_RDWR);
+	std::string why;
+	auto r = replay_to_device(fd.get(), why);
+	ASSERT_TRUE(r.ok()) << why;
+	EXPECT_EQ(r->transactions, 0u);
+	EXPECT_FALSE(needs_recovery());
+	EXPECT_EQ(sh(std::string("e2fsck -fn ") + path_), 0);
 }

@@ -5,9 +5,12 @@
  * sorted by path. Two sources, compared line for line by the tests:
  *   tree_walk image FILE [--norecovery]   through libext2fs and open_replayed()
  *   tree_walk dir DIR                     through the kernel (a mounted tree)
+ *   tree_walk replay FILE                 replay_to_device() on FILE, then
+ *                                         the walk of the result as "image"
  */
 #include "core/unique_fd.h"
 #include "open_replayed.h"
+#include "replay_to_device.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -240,11 +243,30 @@ int walk_dir(int dirfd, const std::string &path, const std::string &full)
 int main(int argc, char **argv)
 {
 	if (argc < 3) {
-		std::fprintf(stderr, "usage: tree_walk image FILE [--norecovery] | dir DIR\n");
+		std::fprintf(stderr, "usage: tree_walk image FILE [--norecovery] | dir DIR | "
+				     "replay FILE\n");
 		return 2;
 	}
 	std::string what = argv[1];
 	int rc;
+	if (what == "replay") {
+		fsvc::UniqueFD fd(open(argv[2], O_RDWR | O_CLOEXEC));
+		if (!fd.isValid()) {
+			std::fprintf(stderr, "tree_walk: %s: %s\n", argv[2], std::strerror(errno));
+			return 1;
+		}
+		std::string why;
+		auto st = fsvc::ext4::replay_to_device(fd.get(), why);
+		if (!st) {
+			std::fprintf(stderr, "tree_walk: %s\n", why.c_str());
+			return 1;
+		}
+		std::fprintf(stderr,
+			     "tree_walk: wrote back %u transactions, %zu blocks, %zu revoked\n",
+			     st->transactions, st->blocks, st->revoked);
+		/* The walk below must need no replay any more. */
+		what = "image";
+	}
 	if (what == "image") {
 		fsvc::UniqueFD fd(open(argv[2], O_RDONLY | O_CLOEXEC));
 		if (!fd.isValid()) {

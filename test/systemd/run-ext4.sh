@@ -105,6 +105,7 @@ mkfs.ext4 -q -F -t ext2 -d "$tree" "$data/img.ext2" 16M >/dev/null || die "mkfs.
 mkfs.ext4 -q -F -t ext3 -d "$tree" "$data/img.ext3" 16M >/dev/null || die "mkfs.ext4 -t ext3 -d"
 chmod 0600 "$data"/img.ext*
 cp "$data/img.ext4" "$data/img-user.ext4"
+cp "$data/img.ext4" "$data/img-rw.ext4"
 chown nobody:nogroup "$data/img-user.ext4"
 # Many inodes, for the memory test: 100 directories of 200 files (mkfs.ext4
 # -d slows down with the square of a directory's size).
@@ -115,7 +116,7 @@ mkdir -p "$many"
 mkfs.ext4 -q -F -N 30000 -d "$many" "$data/many.ext4" 64M >/dev/null || die "mkfs.ext4 -d (many inodes)"
 many_count=$(cd "$many" && find . | wc -l)
 sha256sum "$data"/img.ext* "$data/many.ext4" >"$SD_WORK/images.sha256"
-for m in root ext2 ext3 fstab user denied many other next; do mkdir -p "$data/mnt-$m"; done
+for m in root ext2 ext3 fstab user denied many other next rw; do mkdir -p "$data/mnt-$m"; done
 chown nobody:nogroup "$data/mnt-user" "$data/mnt-denied"
 
 # --- boot ------------------------------------------------------------------------
@@ -224,7 +225,7 @@ same_tree()
 for subtype in ext4 ext2 ext3; do
 	mnt=/srv/fsvc/mnt-$([ "$subtype" = ext4 ] && echo root || echo "$subtype")
 	say "root: mount -t fuse.$subtype /srv/fsvc/img.$subtype $mnt"
-	if sd_run mount -t "fuse.$subtype" "/srv/fsvc/img.$subtype" "$mnt"; then
+	if sd_run mount -t "fuse.$subtype" -o ro "/srv/fsvc/img.$subtype" "$mnt"; then
 		ok "mount -t fuse.$subtype"
 		opts=$(mounted "$mnt")
 		check "$subtype: mounted as fuse.$subtype, read-only, default_permissions ($opts)" \
@@ -243,7 +244,7 @@ done
 
 # --- an fstab line, through mount -T ---------------------------------------------
 say "root: an fstab line (mount -T)"
-sd_run sh -c 'echo "/srv/fsvc/img.ext4 /srv/fsvc/mnt-fstab fuse.ext4 noauto,allow_other 0 0" >/etc/fstab.fsvc'
+sd_run sh -c 'echo "/srv/fsvc/img.ext4 /srv/fsvc/mnt-fstab fuse.ext4 noauto,allow_other,ro 0 0" >/etc/fstab.fsvc'
 if sd_run mount -T /etc/fstab.fsvc /srv/fsvc/mnt-fstab; then
 	ok "mount -T /etc/fstab.fsvc /srv/fsvc/mnt-fstab"
 	check "fstab: allow_other as the line asks" \
@@ -260,8 +261,8 @@ fi
 
 # --- an unprivileged user ----------------------------------------------------------
 say "nobody (in group $group) mounts through the setuid helper"
-if as_user fuservicemount3 /srv/fsvc/img-user.ext4 /srv/fsvc/mnt-user -t fuse.ext4; then
-	ok "nobody: fuservicemount3 /srv/fsvc/img-user.ext4 /srv/fsvc/mnt-user -t fuse.ext4"
+if as_user fuservicemount3 /srv/fsvc/img-user.ext4 /srv/fsvc/mnt-user -t fuse.ext4 -o ro; then
+	ok "nobody: fuservicemount3 /srv/fsvc/img-user.ext4 /srv/fsvc/mnt-user -t fuse.ext4 -o ro"
 	check "nobody: the mount belongs to uid 65534, no allow_other" \
 		eval '[[ ",$(mounted /srv/fsvc/mnt-user | awk "{print \$2}")," == *,user_id=65534,* && ",$(mounted /srv/fsvc/mnt-user | awk "{print \$2}")," != *,allow_other,* ]]'
 	check "nobody: reads a file back" \
@@ -282,7 +283,7 @@ fi
 if (((8#$socket_mode) & 8#002)); then
 	echo "note: SocketMode=$socket_mode admits every user: the refusal is not checked"
 else
-	if as_other fuservicemount3 /srv/fsvc/img-user.ext4 /srv/fsvc/mnt-denied -t fuse.ext4 \
+	if as_other fuservicemount3 /srv/fsvc/img-user.ext4 /srv/fsvc/mnt-denied -t fuse.ext4 -o ro \
 		2>"$SD_WORK/denied.err"; then
 		bad "nobody without the group could mount"
 	else
@@ -299,9 +300,9 @@ if [ "$have_limits" = no ]; then
 	echo "note: no memory controller on this machine: the MemoryMax= kill is not checked"
 else
 	say "a server pushed past MemoryMax= is killed; only its mount is lost"
-	if sd_run mount -t fuse.ext4 /srv/fsvc/many.ext4 /srv/fsvc/mnt-many && new_instance &&
+	if sd_run mount -t fuse.ext4 -o ro /srv/fsvc/many.ext4 /srv/fsvc/mnt-many && new_instance &&
 		victim_pid=$new_pid && victim_unit=$new_unit &&
-		sd_run mount -t fuse.ext4 /srv/fsvc/many.ext4 /srv/fsvc/mnt-other && new_instance; then
+		sd_run mount -t fuse.ext4 -o ro /srv/fsvc/many.ext4 /srv/fsvc/mnt-other && new_instance; then
 		other_pid=$new_pid
 		usage=$(sd_run cat "$(sd_cgroup_file "$victim_pid" memory memory.current)")
 		small=$((usage + 2 * 1048576))
@@ -329,7 +330,7 @@ else
 			"$(($(sd_run cat "$(sd_cgroup_file "$other_pid" memory memory.current)") / 1024)) KiB" \
 			"(limit $(unit_value MemoryMax))"
 		check "unmount the dead mount" sd_run umount /srv/fsvc/mnt-many
-		if sd_run mount -t fuse.ext4 /srv/fsvc/many.ext4 /srv/fsvc/mnt-next; then
+		if sd_run mount -t fuse.ext4 -o ro /srv/fsvc/many.ext4 /srv/fsvc/mnt-next; then
 			ok "the next mount works"
 			check "and walks the whole image" \
 				eval '[ "$(sd_run find /srv/fsvc/mnt-next | grep -vc "/lost+found$")" = "$many_count" ]'
@@ -365,10 +366,10 @@ sd_run sh -c 'printf "[Socket]\nMaxConnections=2\n" >/etc/systemd/system/ext4-se
 sd_run systemctl daemon-reload
 check "systemd loaded MaxConnections=2" \
 	[ "$(sd_run systemctl show -P MaxConnections ext4-service.socket)" = 2 ]
-if sd_run mount -t fuse.ext4 /srv/fsvc/img.ext4 /srv/fsvc/mnt-root &&
-	sd_run mount -t fuse.ext3 /srv/fsvc/img.ext3 /srv/fsvc/mnt-ext3; then
+if sd_run mount -t fuse.ext4 -o ro /srv/fsvc/img.ext4 /srv/fsvc/mnt-root &&
+	sd_run mount -t fuse.ext3 -o ro /srv/fsvc/img.ext3 /srv/fsvc/mnt-ext3; then
 	ok "an ext4 and an ext3 mount at once"
-	if sd_run mount -t fuse.ext2 /srv/fsvc/img.ext2 /srv/fsvc/mnt-ext2 2>"$SD_WORK/third.err"; then
+	if sd_run mount -t fuse.ext2 -o ro /srv/fsvc/img.ext2 /srv/fsvc/mnt-ext2 2>"$SD_WORK/third.err"; then
 		bad "a third mount (ext2) past MaxConnections=2 worked"
 	else
 		ok "the third, an ext2 mount, is refused: $(head -n 1 "$SD_WORK/third.err")"
@@ -381,7 +382,7 @@ if sd_run mount -t fuse.ext4 /srv/fsvc/img.ext4 /srv/fsvc/mnt-root &&
 		[ "$(sd_run systemctl list-units --plain --no-legend --state=running 'ext4-service@*.service' | wc -l)" = 1 ] && break
 		sleep 0.1
 	done
-	if sd_run mount -t fuse.ext2 /srv/fsvc/img.ext2 /srv/fsvc/mnt-ext2; then
+	if sd_run mount -t fuse.ext2 -o ro /srv/fsvc/img.ext2 /srv/fsvc/mnt-ext2; then
 		ok "after one mount ended, the ext2 mount works"
 		same_tree "ext2 (after the limit)" /srv/fsvc/mnt-ext2
 	else
@@ -393,6 +394,33 @@ fi
 for m in root ext2 ext3; do
 	[ -n "$(mounted "/srv/fsvc/mnt-$m")" ] && { sd_run umount "/srv/fsvc/mnt-$m" || bad "umount /srv/fsvc/mnt-$m"; }
 done
+
+# --- read-write, in the unit's sandbox ----------------------------------------------
+say "root: a read-write mount (mount -t fuse.ext4 without -o ro)"
+# The instances above first (MaxConnections=2 is still in force).
+for ((i = 0; i < 200; i++)); do
+	[ "$(sd_run systemctl list-units --plain --no-legend --state=running 'ext4-service@*.service' | wc -l)" = 0 ] && break
+	sleep 0.1
+done
+if sd_run mount -t fuse.ext4 /srv/fsvc/img-rw.ext4 /srv/fsvc/mnt-rw; then
+	opts=$(mounted /srv/fsvc/mnt-rw)
+	check "rw: mounted read-write ($opts)" eval '[[ ",${opts#* }," == *,rw,* ]]'
+	check "rw: the sandboxed server writes, renames, reads back" sd_run sh -c \
+		'set -e; echo contained >/srv/fsvc/mnt-rw/new; mv /srv/fsvc/mnt-rw/new /srv/fsvc/mnt-rw/renamed
+		 mkdir /srv/fsvc/mnt-rw/made-here; rmdir /srv/fsvc/mnt-rw/made-here; [ "$(cat /srv/fsvc/mnt-rw/renamed)" = contained ]' 2>&1
+	sd_run umount /srv/fsvc/mnt-rw || bad "umount /srv/fsvc/mnt-rw"
+	# The server writes back after the unmount, then its instance stops.
+	for ((i = 0; i < 200; i++)); do
+		[ "$(sd_run systemctl list-units --plain --no-legend --state=running 'ext4-service@*.service' | wc -l)" = 0 ] && break
+		sleep 0.1
+	done
+	check "rw: e2fsck -fn finds the image clean" sd_run e2fsck -fn /srv/fsvc/img-rw.ext4
+	check "rw: the file is in the image" eval \
+		'sd_run debugfs -R "cat /renamed" /srv/fsvc/img-rw.ext4 2>/dev/null | grep -qx contained'
+else
+	bad "mount -t fuse.ext4 /srv/fsvc/img-rw.ext4 (read-write)"
+	sd_run journalctl -b -o cat --no-pager | grep -E "ext4-service" | tail -n 8 | sed 's/^/    /'
+fi
 
 check "no fuse mount is left in the namespace" \
 	eval '[ -z "$(sd_run awk "\$3 ~ /^fuse(blk)?([.]|\$)/" /proc/mounts)" ]'

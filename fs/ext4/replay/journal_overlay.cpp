@@ -559,4 +559,12 @@ void JournalOverlay::apply(uint64_t offset, std::span<std::byte> buf) const
 	}
 }
 
+void JournalOverlay::for_each(
+    const std::function<void(blk64_t, std::span<const std::byte>)> &fn) const
+{
+	std::span<const std::byte> all(data_);
+	for (const auto &[blk, slot] : index_)
+		fn(blk, all.subspan(slot * block_size_, block_size_));
+}
+
 } // namespace fsvc::ext4

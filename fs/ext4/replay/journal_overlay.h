@@ -106,6 +106,10 @@ public:
 	 */
 	void apply(uint64_t offset, std::span<std::byte> buf) const;
 
+	/** Call @p fn(block, contents) for every overlaid block, in block
+	 * order (what a write-back must put in place). */
+	void for_each(const std::function<void(blk64_t, std::span<const std::byte>)> &fn) const;
+
 private:
 	uint32_t block_size_ = 0;
 	std::vector<std::byte> data_;     /* block_size_ bytes per slot */

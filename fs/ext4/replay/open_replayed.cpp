@@ -6,6 +6,10 @@ namespace fsvc::ext4
 
 Result<ReplayedFs> open_replayed(int fd, std::string &why, const ReplayOpenOptions &opts)
 {
+	if (opts.flags & EXT2_FLAG_RW) {
+		why = "a replay in memory is read-only; write it back with replay_to_device()";
+		return Error{-EROFS};
+	}
 	auto plain = open_plain(fd, opts.flags, why);
 	if (!plain)
 		return Error{plain.error()};

@@ -175,10 +175,6 @@ errcode_t ov_open(const char *name, int flags, io_channel *channel)
  * failed open before the channel exists leaves it to us. */
 Result<FsPtr> open_dup(int fd, int flags, io_manager mgr, std::string &why)
 {
-	if (flags & EXT2_FLAG_RW) {
-		why = "the journal overlay is read-only";
-		return Error{-EROFS};
-	}
 	int dup = fcntl(fd, F_DUPFD_CLOEXEC, 3);
 	if (dup < 0) {
 		why =
@@ -212,6 +208,10 @@ Result<FsPtr> open_plain(int fd, int flags, std::string &why)
 Result<FsPtr> open_with_overlay(int fd, int flags, std::shared_ptr<const JournalOverlay> overlay,
 				std::string &why)
 {
+	if (flags & EXT2_FLAG_RW) {
+		why = "the journal overlay is read-only";
+		return Error{-EROFS};
+	}
 	std::lock_guard lock(g_open_lock);
 	g_pending = std::move(overlay);
 	auto r = open_dup(fd, flags, &g_manager, why);

@@ -32,7 +32,8 @@ using FsPtr = std::unique_ptr<struct_ext2_filsys, FsCloser>;
 Result<FsPtr> open_with_overlay(int fd, int flags, std::shared_ptr<const JournalOverlay> overlay,
 				std::string &why);
 
-/** Open @p fd plainly through unixfd_io_manager (a duplicate is given away). */
+/** Open @p fd plainly through unixfd_io_manager (a duplicate is given away);
+ * EXT2_FLAG_RW in @p flags opens it for writing. */
 Result<FsPtr> open_plain(int fd, int flags, std::string &why);
 
 } // namespace fsvc::ext4
