@@ -31,7 +31,15 @@ fsvc_start_activator() {
 	setsid systemd-socket-activate --seqpacket --accept -l "$sock" "$@" >>"$log" 2>&1 &
 	# shellcheck disable=SC2034 # the caller's result
 	FSVC_ACTIVATOR=$!
-	fsvc_wait_listening "$sock"
+	fsvc_wait_listening "$sock" || return 1
+	# It says "Listening on SOCKET as 3." just after listen(): wait for the
+	# line too, so a test that empties LOG next never finds it there later.
+	local tries=200
+	until grep -qF "Listening on $sock " "$log" 2>/dev/null; do
+		tries=$((tries - 1))
+		[ "$tries" -gt 0 ] || return 0
+		sleep 0.01
+	done
 }
 
 # fsvc_stop_activators PID...: stop activators and their servers, reap them.

@@ -28,6 +28,9 @@
  *   OPEN PATH -> ERRNO                   (0, or the errno of the refusal;
  *   BDEV PATH -> ERRNO                    every file request, backing too)
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* O_PATH: it is also built alone, by the pkg-config line */
+#endif
 #define FUSE_USE_VERSION 319
 
 #include <fuse_lowlevel.h>
