@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "acl.h"
+#include "fs/ext4/acl.h"
 
 #include <cerrno>
 #include <cstdint>

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "feature_check.h"
+#include "fs/ext4/feature_check.h"
 
 #include <cstdint>
 #include <cstdio>

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "filesystem.h"
+#include "fs/ext4/filesystem.h"
 
-#include "feature_check.h"
-#include "replay_to_device.h"
+#include "fs/ext4/feature_check.h"
+#include "fs/ext4/replay/replay_to_device.h"
 
 #include <ext2fs/ext2_err.h>
 #include <ext2fs/ext2_ext_attr.h>

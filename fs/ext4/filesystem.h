@@ -47,7 +47,7 @@
 
 #include "core/result.h"
 #include "core/unique_fd.h"
-#include "open_replayed.h"
+#include "fs/ext4/replay/open_replayed.h"
 
 namespace fsvc::ext4
 {

@@ -8,9 +8,9 @@
  * (s_state without EXT2_VALID_FS) while mounted read-write, so after a crash
  * the next check is a full one; close() marks it clean again.
  */
-#include "filesystem.h"
+#include "fs/ext4/filesystem.h"
 
-#include "acl.h"
+#include "fs/ext4/acl.h"
 
 #include <ext2fs/ext2_err.h>
 

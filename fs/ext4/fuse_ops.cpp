@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "fuse_ops.h"
+#include "fs/ext4/fuse_ops.h"
 
 #include <dirent.h>
 #include <fcntl.h>

@@ -10,8 +10,8 @@
 
 #include <memory>
 
-#include "filesystem.h"
-#include "watchdog.h"
+#include "fs/ext4/filesystem.h"
+#include "fs/ext4/watchdog.h"
 
 namespace fsvc::ext4
 {

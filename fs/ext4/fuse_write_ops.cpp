@@ -5,7 +5,7 @@
  * read-only mount the engine answers EROFS (the kernel already does, as
  * the mount is "ro").
  */
-#include "fuse_ops.h"
+#include "fs/ext4/fuse_ops.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>

@@ -29,7 +29,7 @@
 #include <memory>
 #include <string>
 
-#include "fuse_ops.h"
+#include "fs/ext4/fuse_ops.h"
 
 namespace
 {

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "watchdog.h"
+#include "fs/ext4/watchdog.h"
 
-#include "filesystem.h"
+#include "fs/ext4/filesystem.h"
 
 #include <unistd.h>
 

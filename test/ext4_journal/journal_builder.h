@@ -6,8 +6,8 @@
  */
 #pragma once
 
-#include "jbd2_format.h"
-#include "journal_overlay.h"
+#include "fs/ext4/replay/jbd2_format.h"
+#include "fs/ext4/replay/journal_overlay.h"
 
 #include <cstring>
 #include <vector>

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* JournalOverlay::scan on journals crafted block by block. */
 #include "core/unique_fd.h"
+#include "fs/ext4/replay/open_replayed.h"
+#include "fs/ext4/replay/replay_to_device.h"
 #include "journal_builder.h"
-#include "open_replayed.h"
-#include "replay_to_device.h"
 
 #include <gtest/gtest.h>
 

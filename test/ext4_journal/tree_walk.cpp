@@ -9,8 +9,8 @@
  *                                         the walk of the result as "image"
  */
 #include "core/unique_fd.h"
-#include "open_replayed.h"
-#include "replay_to_device.h"
+#include "fs/ext4/replay/open_replayed.h"
+#include "fs/ext4/replay/replay_to_device.h"
 
 #include <algorithm>
 #include <cerrno>

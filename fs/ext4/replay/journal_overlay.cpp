@@ -5,8 +5,8 @@
  * device in memory. Written from the kernel's journal.rst description of the
  * on-disk format.
  */
-#include "journal_overlay.h"
-#include "jbd2_format.h"
+#include "fs/ext4/replay/journal_overlay.h"
+#include "fs/ext4/replay/jbd2_format.h"
 
 #include <algorithm>
 #include <cerrno>

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "open_replayed.h"
+#include "fs/ext4/replay/open_replayed.h"
 
 namespace fsvc::ext4
 {

@@ -5,8 +5,8 @@
 #pragma once
 
 #include "core/result.h"
-#include "journal_overlay.h"
-#include "overlay_io.h"
+#include "fs/ext4/replay/journal_overlay.h"
+#include "fs/ext4/replay/overlay_io.h"
 
 #include <memory>
 #include <string>

@@ -6,7 +6,7 @@
  * overlaid filesystem block intersecting it is copied over the device's
  * bytes.
  */
-#include "overlay_io.h"
+#include "fs/ext4/replay/overlay_io.h"
 
 #include <cerrno>
 #include <cstring>

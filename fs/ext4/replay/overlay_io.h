@@ -7,7 +7,7 @@
 #pragma once
 
 #include "core/result.h"
-#include "journal_overlay.h"
+#include "fs/ext4/replay/journal_overlay.h"
 
 #include <ext2fs/ext2fs.h>
 

@@ -5,9 +5,9 @@
  * journal superblock, sync, fs superblock, sync) keeps every intermediate
  * state recoverable: replaying the same blocks twice is harmless.
  */
-#include "replay_to_device.h"
-#include "jbd2_format.h"
-#include "overlay_io.h"
+#include "fs/ext4/replay/replay_to_device.h"
+#include "fs/ext4/replay/jbd2_format.h"
+#include "fs/ext4/replay/overlay_io.h"
 
 #include <fcntl.h>
 #include <unistd.h>

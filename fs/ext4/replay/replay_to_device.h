@@ -6,7 +6,7 @@
 #pragma once
 
 #include "core/result.h"
-#include "journal_overlay.h"
+#include "fs/ext4/replay/journal_overlay.h"
 
 #include <string>
 
