@@ -98,13 +98,12 @@ gid_t current_fsgid() noexcept
 	return static_cast<gid_t>(setfsgid(kQueryGid));
 }
 
-bool effective_capabilities(uint64_t *out) noexcept
+Result<uint64_t> effective_capabilities() noexcept
 {
 	CapData d{};
 	if (!read_caps(&d))
-		return false;
-	*out = (static_cast<uint64_t>(d[1].effective) << 32) | d[0].effective;
-	return true;
+		return Error{-errno};
+	return (static_cast<uint64_t>(d[1].effective) << 32) | d[0].effective;
 }
 
 AsCaller::AsCaller(const Caller &caller) noexcept : saved_euid_(geteuid()), saved_egid_(getegid())
@@ -128,8 +127,7 @@ AsCaller::AsCaller(const Caller &caller) noexcept : saved_euid_(geteuid()), save
 		if (!write_caps(d))
 			die_switch("capabilities");
 	}
-	uint64_t eff = 0;
-	if (!effective_capabilities(&eff) || eff != 0)
+	if (auto eff = effective_capabilities(); !eff || *eff != 0)
 		die_switch("capabilities");
 }
 
@@ -159,8 +157,7 @@ void become_caller(const Caller &caller) noexcept
 	if (caller.is_root())
 		return;
 	/* Leaving euid 0 emptied the effective set (no SECBIT_NO_SETUID_FIXUP): check. */
-	uint64_t eff = 0;
-	if (!effective_capabilities(&eff) || eff != 0)
+	if (auto eff = effective_capabilities(); !eff || *eff != 0)
 		die_switch("capabilities");
 }
 
@@ -181,8 +178,7 @@ AsRoot::~AsRoot()
 	const int saved_errno = errno;
 	set_effective_ids(saved_euid_, saved_egid_, false);
 	if (saved_euid_ != 0) {
-		uint64_t eff = 0;
-		if (!effective_capabilities(&eff) || eff != 0)
+		if (auto eff = effective_capabilities(); !eff || *eff != 0)
 			die_switch("capabilities");
 	}
 	errno = saved_errno;

@@ -36,6 +36,8 @@
 #include <cstdint>
 #include <sys/types.h>
 
+#include "core/result.h"
+
 namespace fsvc::helper
 {
 
@@ -110,7 +112,7 @@ private:
 uid_t current_fsuid() noexcept;
 gid_t current_fsgid() noexcept;
 
-/* The effective capability set as 64 bits; false when it cannot be read. */
-bool effective_capabilities(uint64_t *out) noexcept;
+/* The effective capability set as 64 bits, or -errno of capget(). */
+Result<uint64_t> effective_capabilities() noexcept;
 
 } // namespace fsvc::helper

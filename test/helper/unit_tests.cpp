@@ -316,10 +316,9 @@ int as_setuid_helper_of_nobody(pid_t root_pid)
 	const std::string cwd = "/proc/" + std::to_string(root_pid) + "/cwd";
 	{
 		AsCaller as(caller);
-		uint64_t eff = ~0ULL;
 		if (geteuid() != kNobody || getegid() != kNobody || current_fsuid() != kNobody)
 			return 3;
-		if (!effective_capabilities(&eff) || eff != 0)
+		if (auto eff = effective_capabilities(); !eff || *eff != 0)
 			return 4;
 		/* Without CAP_SYS_PTRACE, another user's /proc/PID/cwd is closed. */
 		int fd = open(cwd.c_str(), O_PATH | O_CLOEXEC);
@@ -329,8 +328,7 @@ int as_setuid_helper_of_nobody(pid_t root_pid)
 	uid_t r, e, s;
 	if (getresuid(&r, &e, &s) < 0 || r != kNobody || e != 0 || s != 0)
 		return 6;
-	uint64_t eff = 0;
-	if (!effective_capabilities(&eff) || !(eff & (1ULL << 21 /* CAP_SYS_ADMIN */)))
+	if (auto eff = effective_capabilities(); !eff || !(*eff & (1ULL << 21 /* CAP_SYS_ADMIN */)))
 		return 7;
 	int fd = open(cwd.c_str(), O_PATH | O_CLOEXEC);
 	if (fd < 0)
@@ -354,15 +352,15 @@ int as_capable_nonroot(pid_t)
 	d[1].effective = d[1].permitted;
 	if (syscall(SYS_capset, &hdr, d) < 0)
 		return 3;
-	uint64_t before = 0, eff = ~0ULL, after = 0;
-	if (!effective_capabilities(&before) || before == 0)
+	auto before = effective_capabilities();
+	if (!before || *before == 0)
 		return 4;
 	{
 		AsCaller as(Caller::current());
-		if (!effective_capabilities(&eff) || eff != 0)
+		if (auto eff = effective_capabilities(); !eff || *eff != 0)
 			return 5;
 	}
-	if (!effective_capabilities(&after) || after != before)
+	if (auto after = effective_capabilities(); !after || *after != *before)
 		return 6;
 	return 0;
 }
