@@ -217,10 +217,10 @@ bool HostilePeer::lean_helper()
 			stdio++;
 		else if (target == "/dev/fuse")
 			fusedevs++;
-		else if (target.rfind("socket:[", 0) == 0)
+		else if (target.starts_with("socket:["))
 			sockets++;
-		else
-			extra += " " + std::to_string(fd) + "=" + target;
+		else /* append(), not operator+: GCC 12 -O3 warns falsely (-Wrestrict, PR105651) */
+			extra.append(" ").append(std::to_string(fd)).append("=").append(target);
 	}
 	if (stdio != 3 || fusedevs != 1 || sockets != 1 || !extra.empty())
 		return fail("helper fds after the files: %d stdio, %d fuse, %d sockets, others:%s",
