@@ -2,6 +2,7 @@
 #include "fs/ext4/filesystem.h"
 
 #include "fs/ext4/feature_check.h"
+#include "fs/ext4/inode_table_cache.h"
 #include "fs/ext4/replay/replay_to_device.h"
 
 #include <ext2fs/ext2_err.h>
@@ -126,7 +127,7 @@ Result<FsPtr> openReadWrite(int fd)
 	std::string name = std::to_string(dup);
 	ext2_filsys fs = nullptr;
 	errcode_t err = ext2fs_open2(name.c_str(), nullptr, EXT2_FLAG_RW | EXT2_FLAG_64BITS, 0, 0,
-				     unixfd_io_manager, &fs);
+				     inode_table_cache_manager(), &fs);
 	if (err) {
 		if (fcntl(dup, F_GETFD) >= 0)
 			::close(dup);
@@ -326,7 +327,10 @@ Result<std::unique_ptr<Filesystem>> Filesystem::open(UniqueFD fd, const OpenOpti
 	return self;
 }
 
-Filesystem::~Filesystem() = default;
+Filesystem::~Filesystem()
+{
+	stopCommitter();
+}
 
 void Filesystem::buildSystemZone()
 {

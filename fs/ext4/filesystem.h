@@ -32,6 +32,8 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 
+#include <chrono>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -41,6 +43,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -248,6 +251,9 @@ private:
 				uint64_t b1);
 	Result<void> zeroRange(ext2_ino_t ino, uint64_t off, uint64_t len);
 	Result<void> flushLocked();
+	errcode_t commitIfDue();
+	void commitLoop();
+	void stopCommitter();
 	void buildSystemZone();
 	[[nodiscard]] bool inSystemZone(uint64_t start, uint64_t len) const noexcept;
 
@@ -271,6 +277,14 @@ private:
 	std::unordered_map<ext2_ino_t, uint64_t> opens_;
 
 	std::mutex mu_;
+	/* Held inode-table blocks are written at least this often (while
+	 * inodes change): see inode_table_cache.h. */
+	static constexpr std::chrono::seconds kCommitInterval{5};
+	std::chrono::steady_clock::time_point last_commit_{};
+	/* Commits when nothing else does (rw only); stopped by close(). */
+	std::thread committer_;
+	std::condition_variable commit_cv_;
+	bool stop_commit_ = false;
 	/* Caches, under mu_; each is cleared as a whole when it grows past its cap. */
 	struct CachedAttr {
 		struct stat st;

@@ -11,6 +11,7 @@
 #include "fs/ext4/filesystem.h"
 
 #include "fs/ext4/acl.h"
+#include "fs/ext4/inode_table_cache.h"
 
 #include <ext2fs/ext2_err.h>
 
@@ -136,6 +137,9 @@ Result<void> Filesystem::openForWrite()
 		logLine("cannot read the allocation bitmaps: %s", error_message(err));
 		return Error{errnoFromExt2(err)};
 	}
+	/* Inode-table blocks wait in memory until the next commit. */
+	inode_table_cache_enable(fs_->io, fs_);
+	last_commit_ = std::chrono::steady_clock::now();
 	/* Not clean while mounted: a crash forces a full check (e2fsck -p). */
 	fs_->super->s_state &= ~EXT2_VALID_FS;
 	fs_->super->s_mnt_count++;
@@ -144,12 +148,42 @@ Result<void> Filesystem::openForWrite()
 	if (auto r = flushLocked(); !r)
 		return r;
 	writable_ = true;
+	committer_ = std::thread([this] { commitLoop(); });
 	return {};
+}
+
+/* The commit every kCommitInterval, also when no request comes. */
+void Filesystem::commitLoop()
+{
+	std::unique_lock l(mu_);
+	while (!stop_commit_) {
+		commit_cv_.wait_until(l, last_commit_ + kCommitInterval);
+		if (stop_commit_ || !writable_)
+			break;
+		if (errcode_t err = commitIfDue()) {
+			errors_ = true;
+			logLine("cannot write the inode tables: %s", error_message(err));
+		}
+	}
+}
+
+void Filesystem::stopCommitter()
+{
+	{
+		std::lock_guard g(mu_);
+		stop_commit_ = true;
+	}
+	commit_cv_.notify_all();
+	if (committer_.joinable())
+		committer_.join();
 }
 
 Result<void> Filesystem::flushLocked()
 {
-	errcode_t err = ext2fs_flush2(fs_, EXT2_FLAG_FLUSH_NO_SYNC);
+	last_commit_ = std::chrono::steady_clock::now();
+	errcode_t err = inode_table_cache_writeback(fs_->io);
+	if (!err)
+		err = ext2fs_flush2(fs_, EXT2_FLAG_FLUSH_NO_SYNC);
 	if (err) {
 		errors_ = true;
 		logLine("cannot write the filesystem's metadata: %s", error_message(err));
@@ -172,6 +206,7 @@ Result<void> Filesystem::fsync()
 
 Result<void> Filesystem::close()
 {
+	stopCommitter();
 	std::lock_guard g(mu_);
 	if (!writable_)
 		return {};
@@ -241,11 +276,26 @@ Result<void> Filesystem::writeInode(ext2_ino_t ino, ext2_inode_large &in)
 	errcode_t err =
 	    ext2fs_write_inode_full(fs_, ino, reinterpret_cast<ext2_inode *>(&in), size);
 	invalidate(ino);
+	if (!err)
+		err = commitIfDue();
 	if (err) {
 		errors_ = true;
 		return ext2Error(err, "writing the inode", ino);
 	}
 	return {};
+}
+
+/* The periodic commit of held inode-table blocks (no fsync), like the
+ * kernel's journal commit interval. */
+errcode_t Filesystem::commitIfDue()
+{
+	auto t = std::chrono::steady_clock::now();
+	if (t - last_commit_ < kCommitInterval)
+		return 0;
+	last_commit_ = t;
+	if (inode_table_cache_dirty(fs_->io) == 0)
+		return 0;
+	return inode_table_cache_writeback(fs_->io);
 }
 
 Result<void> Filesystem::touchDir(ext2_ino_t dir)
